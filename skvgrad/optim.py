@@ -1,0 +1,420 @@
+"""Estimator-agnostic optimizers: SGD (momentum, Nesterov), Adam and L-BFGS.
+
+The optimizers take lists of NumPy arrays (the parameters) and lists of gradient
+arrays of the same shapes, and know nothing else. They follow the mathematics of
+scikit-learn's MLP solvers, with one difference: parameters are never modified in
+place (they may be read-only memmaps); ``update_params`` returns new arrays.
+"""
+
+import math
+import warnings
+from itertools import accumulate
+from typing import NamedTuple
+
+import numpy as np
+import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
+
+LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive")
+
+
+def _state_dtype(param):
+    """Return the dtype of optimizer state for ``param``: its own if floating."""
+    dtype = np.asarray(param).dtype
+    return dtype if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
+
+
+def _zeros(params):
+    """Return a fresh zero buffer shaped and typed like each parameter."""
+    return [np.zeros(np.shape(p), dtype=_state_dtype(p)) for p in params]
+
+
+class _Optimizer:
+    """Shared learning-rate bookkeeping and the default end-of-epoch hooks."""
+
+    def __init__(self, learning_rate_init):
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+
+    def iteration_ends(self, time_step):
+        """Update state at the end of an epoch; ``time_step`` is samples seen.
+
+        Parameters
+        ----------
+        time_step : int
+            Number of training samples seen so far.
+        """
+
+    def trigger_stopping(self, msg, verbose):
+        """Decide whether training stops after no improvement.
+
+        Parameters
+        ----------
+        msg : str
+            Message describing why stopping is considered.
+        verbose : bool
+            Print the message and the decision when true.
+
+        Returns
+        -------
+        bool
+            True if training should stop.
+        """
+        if verbose:
+            print(msg + " Stopping.")
+        return True
+
+
+class SGD(_Optimizer):
+    """Stochastic gradient descent with momentum and optional Nesterov momentum.
+
+    Parameters
+    ----------
+    params : list of ndarray
+        Parameters; only their shapes and dtypes are used (for the velocities).
+    learning_rate_init : float, default=0.1
+        Initial step size.
+    lr_schedule : {"constant", "invscaling", "adaptive"}, default="constant"
+        "constant" keeps ``learning_rate_init``; "invscaling" sets
+        ``learning_rate_init / (time_step + 1) ** power_t`` in ``iteration_ends``;
+        "adaptive" divides the rate by 5 each time ``trigger_stopping`` is called,
+        and stops once it is at most 1e-6.
+    momentum : float, default=0.9
+        Momentum coefficient, at least 0.
+    nesterov : bool, default=True
+        Use Nesterov's momentum.
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
+
+    Attributes
+    ----------
+    learning_rate : float
+        Current step size.
+    velocities : list of ndarray
+        Velocities, one per parameter, with its shape and dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.optim import SGD
+    >>> params = [np.array([1.0, -2.0])]
+    >>> opt = SGD(params, learning_rate_init=0.1, momentum=0.9, nesterov=True)
+    >>> for _ in range(100):
+    ...     params = opt.update_params(params, [2 * params[0]])  # grad of ||p||^2
+    >>> print(bool(np.abs(params[0]).max() < 1e-6), params[0].dtype)
+    True float64
+    """
+
+    def __init__(
+        self,
+        params,
+        learning_rate_init=0.1,
+        lr_schedule="constant",
+        momentum=0.9,
+        nesterov=True,
+        power_t=0.5,
+    ):
+        if lr_schedule not in LEARNING_RATE_SCHEDULES:
+            raise ValueError(
+                f"lr_schedule must be one of {LEARNING_RATE_SCHEDULES}, "
+                f"got {lr_schedule!r}."
+            )
+        super().__init__(learning_rate_init)
+        self.lr_schedule = lr_schedule
+        self.momentum = float(momentum)
+        self.nesterov = nesterov
+        self.power_t = power_t
+        self.velocities = _zeros(params)
+        self._scratch = _zeros(params)
+
+    def update_params(self, params, grads):
+        """Return the parameters after one step; the inputs are not modified.
+
+        Parameters
+        ----------
+        params : list of ndarray
+            Current parameters.
+        grads : list of ndarray
+            Gradients, one per parameter, same shapes.
+
+        Returns
+        -------
+        list of ndarray
+            New arrays ``p + update``.
+        """
+        mom, lr = self.momentum, float(self.learning_rate)
+        new_params = []
+        for p, g, v, lr_g in zip(params, grads, self.velocities, self._scratch):
+            np.multiply(g, lr, out=lr_g)
+            v *= mom
+            v -= lr_g  # v = momentum * v - lr * g
+            if self.nesterov:
+                update = np.multiply(v, mom)
+                update -= lr_g
+                update += p
+                new_params.append(update)
+            else:
+                new_params.append(np.add(v, p))
+        return new_params
+
+    def iteration_ends(self, time_step):
+        """Apply the "invscaling" schedule; ``time_step`` is samples seen.
+
+        Parameters
+        ----------
+        time_step : int
+            Number of training samples seen so far.
+        """
+        if self.lr_schedule == "invscaling":
+            self.learning_rate = (
+                float(self.learning_rate_init) / (time_step + 1) ** self.power_t
+            )
+
+    def trigger_stopping(self, msg, verbose):
+        """Stop, or with "adaptive" divide the learning rate by 5 and continue.
+
+        Parameters
+        ----------
+        msg : str
+            Message describing why stopping is considered.
+        verbose : bool
+            Print the message and the decision when true.
+
+        Returns
+        -------
+        bool
+            True if training should stop.
+        """
+        if self.lr_schedule != "adaptive":
+            return super().trigger_stopping(msg, verbose)
+        if self.learning_rate <= 1e-6:
+            if verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(msg + " Setting learning rate to %f" % self.learning_rate)
+        return False
+
+
+class Adam(_Optimizer):
+    """Adam: stochastic gradient descent with bias-corrected adaptive moments.
+
+    Parameters
+    ----------
+    params : list of ndarray
+        Parameters; only their shapes and dtypes are used (for the moments).
+    learning_rate_init : float, default=0.001
+        Initial step size.
+    beta_1 : float, default=0.9
+        Decay rate of the first-moment estimate, in [0, 1).
+    beta_2 : float, default=0.999
+        Decay rate of the second-moment estimate, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+
+    Attributes
+    ----------
+    learning_rate : float
+        Bias-corrected step size of the last update.
+    t : int
+        Number of updates made.
+    ms, vs : list of ndarray
+        First and second moment estimates, one per parameter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.optim import Adam
+    >>> params = [np.array([1.0, -2.0])]
+    >>> opt = Adam(params, learning_rate_init=0.1)
+    >>> for _ in range(3):
+    ...     params = opt.update_params(params, [2 * params[0]])  # grad of ||p||^2
+    >>> print(np.round(params[0], 3), opt.t)
+    [ 0.702 -1.701] 3
+    """
+
+    def __init__(
+        self, params, learning_rate_init=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+    ):
+        super().__init__(learning_rate_init)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.t = 0
+        self.ms = _zeros(params)
+        self.vs = _zeros(params)
+        self._scratch = _zeros(params)
+
+    def update_params(self, params, grads):
+        """Return the parameters after one step; the inputs are not modified.
+
+        Parameters
+        ----------
+        params : list of ndarray
+            Current parameters.
+        grads : list of ndarray
+            Gradients, one per parameter, same shapes.
+
+        Returns
+        -------
+        list of ndarray
+            New arrays ``p + update``.
+        """
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        lr = float(self.learning_rate_init) * math.sqrt(1.0 - b2**self.t)
+        self.learning_rate = lr = lr / (1.0 - b1**self.t)
+        new_params = []
+        for p, g, m, v, buf in zip(params, grads, self.ms, self.vs, self._scratch):
+            m *= b1
+            m += np.multiply(g, 1.0 - b1, out=buf)  # m = b1 * m + (1 - b1) * g
+            v *= b2
+            np.multiply(g, g, out=buf)
+            buf *= 1.0 - b2
+            v += buf  # v = b2 * v + (1 - b2) * g**2
+            np.sqrt(v, out=buf)
+            buf += self.epsilon
+            update = np.multiply(m, -lr)
+            update /= buf
+            update += p
+            new_params.append(update)
+        return new_params
+
+
+class LbfgsResult(NamedTuple):
+    """Outcome of :func:`lbfgs`.
+
+    Attributes
+    ----------
+    params : list of ndarray
+        Final parameters, fresh arrays with the original shapes and dtypes.
+    loss : float
+        Final loss; non-finite if ``fun`` returned a non-finite loss.
+    n_iter : int
+        Number of L-BFGS iterations, at most ``max_iter``.
+    converged : bool
+        True if SciPy reported convergence and the loss is finite.
+    message : str
+        SciPy's termination message, or a note about a non-finite loss.
+
+    Examples
+    --------
+    >>> from skvgrad.optim import LbfgsResult
+    >>> LbfgsResult([], 0.0, 3, True, "done").n_iter
+    3
+    """
+
+    params: list
+    loss: float
+    n_iter: int
+    converged: bool
+    message: str
+
+
+def _flatten(arrays):
+    """Concatenate the raveled arrays into one fresh float64 vector."""
+    return np.concatenate([np.ravel(a) for a in arrays], dtype=np.float64)
+
+
+def lbfgs(fun, params, *, max_iter, max_fun, tol, callback=None):
+    """Minimise ``fun`` over a list of arrays with SciPy's L-BFGS-B.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(params) -> (loss, grads)``: receives fresh arrays with the original
+        shapes and dtypes of ``params`` and returns a scalar loss and a list of
+        gradient arrays of the same shapes.
+    params : list of ndarray
+        Starting point; never modified.
+    max_iter : int
+        Maximum number of iterations (SciPy's ``maxiter``).
+    max_fun : int
+        Maximum number of calls of ``fun`` (SciPy's ``maxfun``; checked at the end
+        of each iteration, so the last iteration may exceed it a little).
+    tol : float
+        Tolerance on the projected gradient (SciPy's ``gtol``).
+    callback : callable, optional
+        ``callback(loss)`` is called once per iteration with that iteration's
+        loss. Raising ``StopIteration`` stops the optimization.
+
+    Returns
+    -------
+    LbfgsResult
+        ``(params, loss, n_iter, converged, message)``. If ``fun`` returned a
+        non-finite loss at an iteration, the optimization stops there and the
+        result has that loss and ``converged=False``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If SciPy stopped without converging (``max_iter`` or ``max_fun``
+        reached, or the line search failed), like scikit-learn's MLP.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.optim import lbfgs
+    >>> def fun(params):
+    ...     w, b = params
+    ...     loss = np.sum((w - 1.0) ** 2) + np.sum((b + 2.0) ** 2)
+    ...     return loss, [2 * (w - 1.0), 2 * (b + 2.0)]
+    >>> res = lbfgs(fun, [np.zeros((2, 2)), np.zeros(3)], max_iter=100,
+    ...             max_fun=1000, tol=1e-8)
+    >>> print(res.converged, round(res.loss, 8), res.params[0].shape)
+    True 0.0 (2, 2)
+    >>> print(np.round(res.params[1], 6))
+    [-2. -2. -2.]
+    """
+    shapes = [np.shape(p) for p in params]
+    dtypes = [_state_dtype(p) for p in params]
+    ends = list(accumulate(math.prod(s) for s in shapes))
+    starts = [0, *ends[:-1]]
+
+    def unflatten(x):
+        return [
+            x[a:b].reshape(s).astype(d)  # astype copies: never a view of SciPy's x
+            for a, b, s, d in zip(starts, ends, shapes, dtypes)
+        ]
+
+    def fun_flat(x):
+        loss, grads = fun(unflatten(x))
+        return float(loss), _flatten(grads)
+
+    def scipy_callback(intermediate_result):
+        loss = float(intermediate_result.fun)
+        if callback is not None:
+            callback(loss)
+        if not math.isfinite(loss):
+            raise StopIteration
+
+    res = scipy.optimize.minimize(
+        fun_flat,
+        _flatten(params),
+        method="L-BFGS-B",
+        jac=True,
+        callback=scipy_callback,
+        options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+    )
+    loss, n_iter, message = float(res.fun), min(res.nit, max_iter), str(res.message)
+    finite = math.isfinite(loss)
+    if not finite:
+        message = f"Non-finite loss ({loss}); {message}"
+    elif res.status != 0:
+        msg = (
+            f"lbfgs failed to converge after {n_iter} iteration(s) "
+            f"(status={res.status}):\n{res.message}\n"
+        )
+        if n_iter == max_iter:
+            msg += (
+                "\nIncrease the number of iterations to improve the "
+                f"convergence (max_iter={max_iter})."
+            )
+        msg += (
+            "\nYou might also want to scale the data as shown in:\n"
+            "    https://scikit-learn.org/stable/modules/preprocessing.html"
+        )
+        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+    converged = finite and res.status == 0
+    return LbfgsResult(unflatten(res.x), loss, n_iter, converged, message)
