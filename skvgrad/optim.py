@@ -30,14 +30,38 @@ def _zeros(params):
 
 
 class _Optimizer:
-    """Shared learning-rate bookkeeping and the default end-of-epoch hooks."""
+    """Shared bookkeeping: learning rate, the step loop and end-of-epoch hooks."""
 
     def __init__(self, learning_rate_init):
         self.learning_rate_init = learning_rate_init
         self.learning_rate = float(learning_rate_init)
 
+    def update_params(self, params, grads):
+        """Return the parameters after one step; the inputs are not modified.
+
+        Parameters
+        ----------
+        params : list of ndarray
+            Current parameters (may be read-only).
+        grads : list of ndarray
+            Gradients, one per parameter, same shapes.
+
+        Returns
+        -------
+        list of ndarray
+            New arrays ``p + update``, with the parameters' dtypes.
+        """
+        self._start_step()
+        return [
+            self._step(p, g, *state)
+            for p, g, *state in zip(params, grads, *self._state(), strict=True)
+        ]
+
+    def _start_step(self):
+        """Update per-step scalars before the parameters are stepped."""
+
     def iteration_ends(self, time_step):
-        """Update state at the end of an epoch; ``time_step`` is samples seen.
+        """Update the learning rate at the end of an epoch (no-op by default).
 
         Parameters
         ----------
@@ -46,7 +70,7 @@ class _Optimizer:
         """
 
     def trigger_stopping(self, msg, verbose):
-        """Decide whether training stops after no improvement.
+        """Decide whether training stops after an epoch without improvement.
 
         Parameters
         ----------
@@ -127,38 +151,25 @@ class SGD(_Optimizer):
         self.velocities = _zeros(params)
         self._scratch = _zeros(params)
 
-    def update_params(self, params, grads):
-        """Return the parameters after one step; the inputs are not modified.
+    def _state(self):
+        """Return the per-parameter buffers."""
+        return self.velocities, self._scratch
 
-        Parameters
-        ----------
-        params : list of ndarray
-            Current parameters.
-        grads : list of ndarray
-            Gradients, one per parameter, same shapes.
-
-        Returns
-        -------
-        list of ndarray
-            New arrays ``p + update``.
-        """
-        mom, lr = self.momentum, float(self.learning_rate)
-        new_params = []
-        for p, g, v, lr_g in zip(params, grads, self.velocities, self._scratch):
-            np.multiply(g, lr, out=lr_g)
-            v *= mom
-            v -= lr_g  # v = momentum * v - lr * g
-            if self.nesterov:
-                update = np.multiply(v, mom)
-                update -= lr_g
-                update += p
-                new_params.append(update)
-            else:
-                new_params.append(np.add(v, p))
-        return new_params
+    def _step(self, p, g, v, lr_g):
+        """Return ``p`` plus sklearn's momentum update; update ``v`` in place."""
+        mom = self.momentum
+        np.multiply(g, float(self.learning_rate), out=lr_g)
+        v *= mom
+        v -= lr_g  # v = momentum * v - lr * g
+        if not self.nesterov:
+            return np.add(v, p)
+        new = np.multiply(v, mom)
+        new -= lr_g
+        new += p
+        return new
 
     def iteration_ends(self, time_step):
-        """Apply the "invscaling" schedule; ``time_step`` is samples seen.
+        """Apply the "invscaling" schedule (see ``lr_schedule``).
 
         Parameters
         ----------
@@ -171,7 +182,7 @@ class SGD(_Optimizer):
             )
 
     def trigger_stopping(self, msg, verbose):
-        """Stop, or with "adaptive" divide the learning rate by 5 and continue.
+        """Stop, or with "adaptive" divide the learning rate by 5 and go on.
 
         Parameters
         ----------
@@ -193,7 +204,7 @@ class SGD(_Optimizer):
             return True
         self.learning_rate /= 5.0
         if verbose:
-            print(msg + " Setting learning rate to %f" % self.learning_rate)
+            print(f"{msg} Setting learning rate to {self.learning_rate:f}")
         return False
 
 
@@ -246,40 +257,31 @@ class Adam(_Optimizer):
         self.vs = _zeros(params)
         self._scratch = _zeros(params)
 
-    def update_params(self, params, grads):
-        """Return the parameters after one step; the inputs are not modified.
+    def _state(self):
+        """Return the per-parameter buffers."""
+        return self.ms, self.vs, self._scratch
 
-        Parameters
-        ----------
-        params : list of ndarray
-            Current parameters.
-        grads : list of ndarray
-            Gradients, one per parameter, same shapes.
-
-        Returns
-        -------
-        list of ndarray
-            New arrays ``p + update``.
-        """
+    def _start_step(self):
+        """Advance ``t`` and set the bias-corrected learning rate."""
         self.t += 1
+        lr = float(self.learning_rate_init) * math.sqrt(1.0 - self.beta_2**self.t)
+        self.learning_rate = lr / (1.0 - self.beta_1**self.t)
+
+    def _step(self, p, g, m, v, buf):
+        """Return ``p`` plus sklearn's Adam update; update ``m``, ``v`` in place."""
         b1, b2 = self.beta_1, self.beta_2
-        lr = float(self.learning_rate_init) * math.sqrt(1.0 - b2**self.t)
-        self.learning_rate = lr = lr / (1.0 - b1**self.t)
-        new_params = []
-        for p, g, m, v, buf in zip(params, grads, self.ms, self.vs, self._scratch):
-            m *= b1
-            m += np.multiply(g, 1.0 - b1, out=buf)  # m = b1 * m + (1 - b1) * g
-            v *= b2
-            np.multiply(g, g, out=buf)
-            buf *= 1.0 - b2
-            v += buf  # v = b2 * v + (1 - b2) * g**2
-            np.sqrt(v, out=buf)
-            buf += self.epsilon
-            update = np.multiply(m, -lr)
-            update /= buf
-            update += p
-            new_params.append(update)
-        return new_params
+        m *= b1
+        m += np.multiply(g, 1.0 - b1, out=buf)  # m = b1 * m + (1 - b1) * g
+        v *= b2
+        np.multiply(g, g, out=buf)
+        buf *= 1.0 - b2
+        v += buf  # v = b2 * v + (1 - b2) * g**2
+        np.sqrt(v, out=buf)
+        buf += self.epsilon
+        new = np.multiply(m, -self.learning_rate)
+        new /= buf
+        new += p
+        return new
 
 
 class LbfgsResult(NamedTuple):

@@ -400,7 +400,7 @@ def reshape(x, shape):
 @primitive
 def transpose(x, axes=None):
     """Permute the axes (reverse them when ``axes`` is None)."""
-    inverse = None if axes is None else np.argsort(axes)
+    inverse = None if axes is None else np.argsort([a % np.ndim(x) for a in axes])
     return np.transpose(x, axes), (lambda g: np.transpose(g, inverse),)
 
 

@@ -1,0 +1,242 @@
+"""Shared benchmark machinery: interleaved timing, tables, targets, peak RSS.
+
+Every benchmark module defines ``NAME``, ``TITLE`` and ``run(quick, repeat)``.
+Times are medians over ``repeat`` rounds; within each round every peer runs
+once, in turn (round-robin), so slow drifts of the machine hit all peers alike.
+Ratios are always ``skvgrad / peer`` (skvgrad's time over the peer's): below 1
+means skvgrad is faster.
+"""
+
+import contextlib
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RATIO = "skvgrad / peer"
+
+
+# Optional peers ---------------------------------------------------------------
+
+
+def import_torch():
+    """``torch``, or None after printing a one-line notice."""
+    try:
+        import torch
+    except ImportError as exc:
+        print(f"notice: PyTorch not importable ({exc}); its rows are skipped.")
+        return None
+    return torch
+
+
+def import_classifier():
+    """``skvgrad.MLPAutogradClassifier``, or None after a one-line notice."""
+    try:
+        from skvgrad import MLPAutogradClassifier
+    except ImportError as exc:
+        print(
+            f"notice: skvgrad.MLPAutogradClassifier not importable ({exc}); "
+            "its rows are skipped."
+        )
+        return None
+    return MLPAutogradClassifier
+
+
+# Timing -------------------------------------------------------------------------
+
+
+def time_once(fn):
+    """Seconds taken by one call of ``fn()``."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def interleaved(peers, repeat, min_time=0.2):
+    """Median seconds per call of each peer, peers interleaved in every round.
+
+    Parameters
+    ----------
+    peers : dict of str to callable
+        Zero-argument callables; the first call of each is a warm-up that also
+        sets how many calls make one measurement (about ``min_time`` seconds).
+    repeat : int
+        Number of rounds; each round measures every peer once.
+    min_time : float
+        Target duration of one measurement.
+
+    Returns
+    -------
+    times : dict of str to float
+        Median over the rounds of the mean time per call.
+    """
+    number = {}
+    for name, fn in peers.items():
+        first = time_once(fn)
+        number[name] = max(1, math.ceil(min_time / max(first, 1e-9)))
+    samples = {name: [] for name in peers}
+    for _ in range(repeat):
+        for name, fn in peers.items():
+            n = number[name]
+            start = time.perf_counter()
+            for _ in range(n):
+                fn()
+            samples[name].append((time.perf_counter() - start) / n)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def ratio(skvgrad_time, peer_time):
+    """``skvgrad_time / peer_time``, or None when either is missing."""
+    if skvgrad_time is None or peer_time is None:
+        return None
+    return skvgrad_time / peer_time
+
+
+@contextlib.contextmanager
+def quiet():
+    """A context in which warnings (ConvergenceWarning, ...) are not shown."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+# Tables and targets --------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """A goal ``value <op> limit``, printed with PASS / MISS (n/a when missing)."""
+
+    label: str
+    value: float | None
+    limit: float
+    op: str = "<="
+
+    def line(self):
+        if self.value is None:
+            return f"  target {self.label} {self.op} {self.limit:g}: n/a"
+        ok = self.value <= self.limit if self.op == "<=" else self.value >= self.limit
+        verdict = "PASS" if ok else "MISS"
+        return (
+            f"  target {self.label} {self.op} {self.limit:g}: "
+            f"{self.value:.3g}  {verdict}"
+        )
+
+
+def fmt(value, spec=".3g"):
+    """A table cell: ``-`` for None, strings as they are, numbers by ``spec``."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    return format(value, spec)
+
+
+def header(name, title):
+    """The line that opens a benchmark's table (tests look for it)."""
+    return f"=== {name}: {title} ==="
+
+
+def print_table(name, title, columns, rows, notes=(), targets=()):
+    """Print one plain-text table: header, aligned rows, notes, targets."""
+    cells = [[str(c) for c in columns]] + [[fmt(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+
+    def line(row):
+        first = row[0].ljust(widths[0])
+        rest = [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        return "  ".join([first, *rest])
+
+    print()
+    print(header(name, title))
+    print(line(cells[0]))
+    print("  ".join("-" * w for w in widths))
+    for row in cells[1:]:
+        print(line(row))
+    for note in notes:
+        print(f"  note: {note}")
+    for target in targets:
+        print(target.line())
+    sys.stdout.flush()
+
+
+# Peak memory in a fresh process ---------------------------------------------------
+
+
+def _status_kib(field):
+    """A ``kB`` field of /proc/self/status (None where there is no /proc)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak_rss():
+    """Reset the process's peak RSS (Linux); return the current RSS in MiB."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    rss = _status_kib("VmRSS")
+    return None if rss is None else rss / 1024
+
+
+def peak_rss_mib():
+    """Peak RSS of this process in MiB (since the last reset, on Linux)."""
+    hwm = _status_kib("VmHWM")
+    if hwm is None:  # no /proc: whole-process peak (kB on Linux, bytes on macOS)
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return maxrss / 1024 / (1024 if sys.platform == "darwin" else 1)
+    return hwm / 1024
+
+
+def run_in_subprocess(target, **kwargs):
+    """Call ``target`` (``"module:function"``) with ``kwargs`` in a fresh process.
+
+    The function returns a JSON-serialisable dict, which is returned here.
+    It usually builds its data, calls :func:`reset_peak_rss`, runs the measured
+    work and reports :func:`peak_rss_mib`, so the peak excludes data generation.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks._harness", target, json.dumps(kwargs)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"subprocess {target}({kwargs}) failed:\n{proc.stdout}{proc.stderr}"
+        )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _child_main():
+    """Entry point of :func:`run_in_subprocess`'s child process."""
+    import importlib
+
+    target, kwargs = sys.argv[1], json.loads(sys.argv[2])
+    module, function = target.split(":")
+    result = getattr(importlib.import_module(module), function)(**kwargs)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    _child_main()

@@ -1,0 +1,296 @@
+import math
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.optimize import rosen, rosen_der
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
+
+from skvgrad.optim import LEARNING_RATE_SCHEDULES, SGD, Adam, lbfgs
+
+SHAPES = [(3, 4), (4,), (4, 2), (2,)]
+
+
+def make_arrays(rng, dtype=np.float64, shapes=SHAPES):
+    return [rng.standard_normal(s).astype(dtype) for s in shapes]
+
+
+def read_only(arrays):
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
+
+
+def run_against_oracle(ours, theirs, rng, n_steps=10, end_epoch=None):
+    """Step both optimizers on the same random grads, comparing trajectories."""
+    params = make_arrays(rng)
+    oracle_params = [p.copy() for p in params]
+    for step in range(n_steps):
+        grads = make_arrays(rng)
+        params = ours.update_params(params, grads)
+        theirs.update_params(oracle_params, [g.copy() for g in grads])
+        for p, q in zip(params, oracle_params):
+            assert_allclose(p, q, rtol=1e-12, atol=0)
+        assert_allclose(ours.learning_rate, theirs.learning_rate, rtol=1e-12)
+        if end_epoch is not None:
+            end_epoch(step)
+    return params
+
+
+@pytest.mark.parametrize("lr_schedule", LEARNING_RATE_SCHEDULES)
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("nesterov", [True, False])
+def test_sgd_matches_sklearn(lr_schedule, momentum, nesterov):
+    rng = np.random.default_rng(0)
+    params = make_arrays(rng)
+    kwargs = dict(
+        learning_rate_init=0.05,
+        lr_schedule=lr_schedule,
+        momentum=momentum,
+        nesterov=nesterov,
+        power_t=0.4,
+    )
+    ours = SGD(params, **kwargs)
+    theirs = SGDOptimizer([p.copy() for p in params], **kwargs)
+
+    def end_epoch(step):
+        ours.iteration_ends((step + 1) * 32)
+        theirs.iteration_ends((step + 1) * 32)
+        if step % 3 == 2:
+            assert ours.trigger_stopping("m", False) == theirs.trigger_stopping(
+                "m", False
+            )
+
+    run_against_oracle(ours, theirs, rng, end_epoch=end_epoch)
+    if lr_schedule == "constant":
+        assert ours.learning_rate == 0.05
+    else:
+        assert ours.learning_rate < 0.05
+    for v, w in zip(ours.velocities, theirs.velocities):
+        assert_allclose(v, w, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"learning_rate_init": 0.1, "beta_1": 0.5, "beta_2": 0.9, "epsilon": 1e-4}],
+)
+def test_adam_matches_sklearn(kwargs):
+    rng = np.random.default_rng(1)
+    params = make_arrays(rng)
+    ours = Adam(params, **kwargs)
+    theirs = AdamOptimizer([p.copy() for p in params], **kwargs)
+    run_against_oracle(ours, theirs, rng)
+    assert ours.t == theirs.t == 10
+    for a, b in zip(ours.ms + ours.vs, theirs.ms + theirs.vs):
+        assert_allclose(a, b, rtol=1e-12, atol=0)
+
+
+def test_sgd_adaptive_divides_by_five_then_stops(capsys):
+    opt = SGD([np.zeros(2)], learning_rate_init=1e-5, lr_schedule="adaptive")
+    assert opt.trigger_stopping("No improvement.", verbose=True) is False
+    assert opt.learning_rate == pytest.approx(2e-6)
+    assert opt.trigger_stopping("No improvement.", verbose=False) is False
+    assert opt.learning_rate == pytest.approx(4e-7)
+    assert opt.trigger_stopping("No improvement.", verbose=True) is True
+    assert opt.learning_rate == pytest.approx(4e-7)
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "No improvement. Setting learning rate to 0.000002",
+        "No improvement. Learning rate too small. Stopping.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "opt", [SGD([np.zeros(2)], lr_schedule="invscaling"), Adam([np.zeros(2)])]
+)
+def test_non_adaptive_trigger_stopping_stops(opt, capsys):
+    lr = opt.learning_rate
+    assert opt.trigger_stopping("Done.", verbose=False) is True
+    assert capsys.readouterr().out == ""
+    assert opt.trigger_stopping("Done.", verbose=True) is True
+    assert capsys.readouterr().out == "Done. Stopping.\n"
+    assert opt.learning_rate == lr
+
+
+def test_sgd_invscaling_and_unknown_schedule():
+    opt = SGD([np.zeros(2)], learning_rate_init=0.3, lr_schedule="invscaling")
+    opt.iteration_ends(99)
+    assert opt.learning_rate == pytest.approx(0.03)
+    opt = SGD([np.zeros(2)], learning_rate_init=0.3, lr_schedule="constant")
+    opt.iteration_ends(99)
+    assert opt.learning_rate == 0.3
+    with pytest.raises(ValueError, match="lr_schedule"):
+        SGD([np.zeros(2)], lr_schedule="optimal")
+
+
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda p: SGD(p, nesterov=True),
+        lambda p: SGD(p, nesterov=False),
+        lambda p: Adam(p, learning_rate_init=0.01),
+    ],
+)
+def test_inputs_never_modified_and_outputs_fresh(make_opt, tmp_path):
+    rng = np.random.default_rng(2)
+    params = read_only(make_arrays(rng))
+    np.save(tmp_path / "p0.npy", params[0])
+    params[0] = np.load(tmp_path / "p0.npy", mmap_mode="r")  # read-only memmap
+    opt = make_opt(params)
+    state = [a for a in vars(opt).values() if isinstance(a, list)]
+    state = [a for buffers in state for a in buffers]
+    for _ in range(3):
+        grads = read_only(make_arrays(rng))
+        before = [p.copy() for p in params], [g.copy() for g in grads]
+        new = opt.update_params(params, grads)
+        for p, b in zip(params + grads, before[0] + before[1]):
+            assert_array_equal(p, b)
+        for p, q in zip(params, new):
+            assert q is not p and type(q) is np.ndarray
+            assert q.flags.writeable and q.shape == p.shape
+            assert not np.any(q == p)  # the step moved every entry
+        for buf in state:
+            for a in params + grads + new:
+                assert not np.shares_memory(buf, a)
+        params = read_only(new)
+
+
+@pytest.mark.parametrize("make_opt", [lambda p: SGD(p), lambda p: Adam(p)])
+def test_float32_stays_float32(make_opt):
+    rng = np.random.default_rng(3)
+    params = make_arrays(rng, np.float32)
+    opt = make_opt(params)
+    for step in range(5):
+        params = opt.update_params(params, make_arrays(rng, np.float32))
+        opt.iteration_ends(step)
+        assert all(p.dtype == np.float32 for p in params)
+    state = [a for a in vars(opt).values() if isinstance(a, list)]
+    assert all(b.dtype == np.float32 for buffers in state for b in buffers)
+    assert isinstance(opt.learning_rate, float)
+
+
+def split(x, shapes):
+    """Split a flat vector into arrays of the given shapes."""
+    ends = np.cumsum([math.prod(s) for s in shapes])
+    return [a.reshape(s) for a, s in zip(np.split(x, ends[:-1]), shapes)]
+
+
+class Rosenbrock:
+    """Rosenbrock over a list of arrays; records the calls."""
+
+    def __init__(self, shapes, dtype):
+        self.shapes, self.dtype, self.calls = shapes, dtype, 0
+
+    def __call__(self, params):
+        self.calls += 1
+        assert [p.shape for p in params] == self.shapes
+        assert all(p.dtype == self.dtype for p in params)
+        x = np.concatenate([p.ravel() for p in params])
+        grads = split(rosen_der(x).astype(self.dtype), self.shapes)
+        return rosen(x), grads
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lbfgs_minimises_quadratic(dtype):
+    targets = [np.arange(6.0).reshape(3, 2), -np.ones(4)]
+
+    def fun(params):
+        assert all(p.dtype == dtype for p in params)
+        diffs = [p - t.astype(dtype) for p, t in zip(params, targets)]
+        return sum(np.sum(d * d) for d in diffs), [2 * d for d in diffs]
+
+    params = read_only([np.zeros((3, 2), dtype), np.zeros(4, dtype)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = lbfgs(fun, params, max_iter=100, max_fun=1000, tol=1e-6)
+    assert res.converged and 1 <= res.n_iter <= 5
+    assert res.loss == pytest.approx(0, abs=1e-8)
+    for p, q, t in zip(params, res.params, targets):
+        assert q.shape == p.shape and q.dtype == dtype and q is not p
+        assert_allclose(q, t, atol=1e-4)
+        assert not np.any(p)  # inputs untouched
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lbfgs_minimises_rosenbrock(dtype):
+    shapes = [(2, 2), (3,)]
+    fun = Rosenbrock(shapes, dtype)
+    params = [np.full((2, 2), -0.5, dtype), np.full(3, 0.5, dtype)]
+    res = lbfgs(fun, params, max_iter=500, max_fun=5000, tol=1e-10)
+    assert [p.shape for p in res.params] == shapes
+    assert all(p.dtype == dtype for p in res.params)
+    atol = 1e-5 if dtype == np.float64 else 1e-2
+    for p in res.params:
+        assert_allclose(p, 1.0, atol=atol)
+    assert res.loss < (1e-10 if dtype == np.float64 else 1e-3)
+    assert isinstance(res.loss, float) and isinstance(res.n_iter, int)
+
+
+def test_lbfgs_honours_max_iter_and_calls_callback_per_iteration():
+    fun = Rosenbrock([(2, 2), (3,)], np.float64)
+    losses = []
+    with pytest.warns(ConvergenceWarning, match=r"max_iter=7") as record:
+        res = lbfgs(
+            fun,
+            [np.zeros((2, 2)), np.zeros(3)],
+            max_iter=7,
+            max_fun=15000,
+            tol=1e-10,
+            callback=losses.append,
+        )
+    assert "lbfgs failed to converge after 7 iteration(s)" in str(record[0].message)
+    assert "scale the data" in str(record[0].message)
+    assert res.n_iter == 7 and not res.converged
+    assert len(losses) == 7 and all(isinstance(v, float) for v in losses)
+    assert losses[-1] == res.loss
+    assert all(b <= a for a, b in zip(losses, losses[1:]))  # L-BFGS descends
+    assert res.loss == pytest.approx(fun(res.params)[0])
+
+
+def test_lbfgs_honours_max_fun():
+    fun = Rosenbrock([(2, 2), (3,)], np.float64)
+    with pytest.warns(ConvergenceWarning, match="EVALUATIONS EXCEEDS LIMIT"):
+        res = lbfgs(
+            fun, [np.zeros((2, 2)), np.zeros(3)], max_iter=1000, max_fun=10, tol=0
+        )
+    assert not res.converged and res.n_iter < 10
+    # SciPy checks max_fun between iterations: the last line search may overrun.
+    assert 10 < fun.calls <= 10 + 20
+
+
+@pytest.mark.parametrize(
+    "bad_fun",
+    [
+        lambda w: (np.nan if w[0] > 1.0 else np.sum((w - 3) ** 2), 2 * (w - 3)),
+        lambda w: (np.nan, 2 * (w - 3)),
+        lambda w: (np.inf, 2 * (w - 3)),
+        lambda w: (np.inf, np.ones_like(w)),  # SciPy alone would use up max_fun
+    ],
+)
+def test_lbfgs_stops_on_non_finite_loss(bad_fun):
+    calls = []
+
+    def fun(params):
+        calls.append(1)
+        loss, grad = bad_fun(params[0])
+        return loss, [grad]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = lbfgs(fun, [np.zeros(2)], max_iter=1000, max_fun=15000, tol=1e-5)
+    assert not res.converged and not math.isfinite(res.loss)
+    assert "Non-finite loss" in res.message
+    assert len(calls) < 100 and res.n_iter < 10
+    assert res.params[0].shape == (2,)
+
+
+def test_lbfgs_survives_infinite_loss_in_line_search():
+    def fun(params):
+        (w,) = params
+        loss = np.inf if w[0] > 1.0 else np.sum((w - 3.0) ** 2)
+        return loss, [2 * (w - 3.0)]
+
+    res = lbfgs(fun, [np.zeros(2)], max_iter=100, max_fun=1000, tol=1e-5)
+    assert math.isfinite(res.loss) and res.params[0][0] <= 1.0
