@@ -123,7 +123,11 @@ class Target:
     def line(self):
         if self.value is None:
             return f"  target {self.label} {self.op} {self.limit:g}: n/a"
-        ok = self.value <= self.limit if self.op == "<=" else self.value >= self.limit
+        ok = {
+            "<=": self.value <= self.limit,
+            "<": self.value < self.limit,
+            ">=": self.value >= self.limit,
+        }[self.op]
         verdict = "PASS" if ok else "MISS"
         return (
             f"  target {self.label} {self.op} {self.limit:g}: "
