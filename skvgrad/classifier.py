@@ -1,5 +1,6 @@
 """MLPAutogradClassifier: scikit-learn's MLPClassifier, trained by skvgrad's engine."""
 
+import contextlib
 import warnings
 from numbers import Integral, Real
 
@@ -7,10 +8,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, get_scorer
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches, shuffle
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
@@ -96,6 +98,19 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         Epochs without improvement before stopping (stochastic solvers).
     max_fun : int, default=15000
         Maximum number of loss evaluations of "lbfgs".
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``: a dict
+        ``{label: weight}``, or "balanced" for weights inversely proportional to
+        the class frequencies in ``y`` (not available in ``partial_fit``).
+    dropout : float, list of float or None, default=None
+        Probability of zeroing each hidden unit during training (one rate for
+        every hidden layer, or one per layer). Predictions use the whole network.
+        Stochastic solvers only.
+    scoring : str, callable or None, default=None
+        What the validation data is scored with and early stopping watches:
+        None or "accuracy" (as MLPClassifier), "loss" (the negated validation
+        log-loss), any scikit-learn scorer name, or a callable
+        ``scorer(estimator, X, y)``.
 
     Attributes
     ----------
@@ -108,9 +123,13 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
     loss_curve_ : list of float
         The objective after every epoch (every iteration for "lbfgs").
     validation_scores_ : list of float or None
-        Validation accuracy after every epoch with early stopping, else None.
+        Validation score (see ``scoring``) after every epoch, when there is
+        validation data (early stopping, or ``X_val`` given to fit); else None.
+    validation_loss_curve_ : list of float or None
+        Validation log-loss (weighted mean, without the penalty) after every
+        epoch, when there is validation data; else None.
     best_validation_score_ : float or None
-        Best validation accuracy with early stopping, else None.
+        Best validation score, when there is validation data; else None.
     t_ : int
         Number of training samples seen by the stochastic solvers.
     coefs_ : list of ndarray
@@ -153,7 +172,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions(set(nn.ACTIVATIONS))],
+        "activation": [StrOptions(set(nn.ACTIVATIONS)), callable],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -181,6 +200,9 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
+        "scoring": [str, callable, None],
     }
 
     def __init__(
@@ -209,6 +231,9 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        class_weight=None,
+        dropout=None,
+        scoring=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -233,11 +258,23 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.class_weight = class_weight
+        self.dropout = dropout
+        self.scoring = scoring
 
     # Public API ------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Fit the model to the data ``X`` and the labels ``y``.
 
         Parameters
@@ -249,6 +286,13 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
             Class labels, or a binary indicator matrix for multilabel targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the samples.
+        X_val, y_val : array-like, default=None
+            Validation data of one's own (stochastic solvers). It is scored
+            after every epoch (``validation_scores_``,
+            ``validation_loss_curve_``) and, with ``early_stopping=True``, used
+            for early stopping instead of a split of the training data.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
 
         Returns
         -------
@@ -264,7 +308,19 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         >>> clf.n_layers_, clf.out_activation_, [c.shape for c in clf.coefs_]
         (3, 'softmax', [(4, 100), (100, 3)])
         """
-        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+        validation = None
+        if X_val is not None or y_val is not None:
+            if X_val is None or y_val is None:
+                raise ValueError("X_val and y_val must be given together.")
+            if self.solver == "lbfgs":
+                raise ValueError(
+                    "X_val is used by the stochastic solvers only; "
+                    "solver='lbfgs' has no epochs to validate."
+                )
+            validation = (X_val, y_val, sample_weight_val)
+        elif sample_weight_val is not None:
+            raise ValueError("sample_weight_val is given without X_val and y_val.")
+        return self._fit(X, y, sample_weight, None, False, validation)
 
     @available_if(_is_stochastic)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -302,7 +358,41 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         """
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+        if isinstance(self.class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: the class "
+                "frequencies of all the data are unknown. Pass a dict, e.g. from "
+                "sklearn.utils.class_weight.compute_class_weight."
+            )
+        return self._fit(X, y, sample_weight, classes, True, None)
+
+    def decision_function(self, X):
+        """Pre-activation of the output layer (the logits).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            For binary targets, the logit of ``classes_[1]``: positive where it
+            is predicted. Otherwise one column per class (or label).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import make_moons
+        >>> from skvgrad import MLPAutogradClassifier
+        >>> X, y = make_moons(100, noise=0.1, random_state=0)
+        >>> clf = MLPAutogradClassifier(solver="lbfgs", random_state=0).fit(X, y)
+        >>> bool(np.all((clf.decision_function(X) > 0) == (clf.predict(X) == 1)))
+        True
+        """
+        check_is_fitted(self)
+        logits = self._logits(self._validate_X(X))
+        return logits.ravel() if self._target_type == "binary" else logits
 
     def predict_proba(self, X):
         """Probability of each class for each sample.
@@ -327,17 +417,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         array([[1., 0., 0.]])
         """
         check_is_fitted(self)
-        X = self._validate_X(X)
-        proba = nn.predict_proba(
-            self.coefs_,
-            self.intercepts_,
-            X,
-            nn.ACTIVATIONS[self.activation],
-            self.out_activation_,
-        )
-        if self.n_outputs_ == 1 and self._target_type != "multilabel-indicator":
-            proba = np.hstack([1 - proba, proba])
-        return proba
+        return self._proba(self._logits(self._validate_X(X)))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -388,16 +468,59 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         >>> clf.predict(X[[0, 50, 100]])
         array([0, 1, 2])
         """
-        proba = self.predict_proba(X)
-        if self._target_type == "multilabel-indicator":
-            return (proba > 0.5).astype(int)
-        return self.classes_[np.argmax(proba, axis=1)]
+        check_is_fitted(self)
+        return self._labels(self._logits(self._validate_X(X)))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.classifier_tags.multi_label = True
         return tags
+
+    def __getstate__(self):
+        activation = self.activation
+        if callable(activation) and "<" in getattr(activation, "__qualname__", "<"):
+            raise TypeError(
+                f"Cannot pickle a model whose activation is {activation!r}: a lambda "
+                "or a function defined inside another one cannot be saved. Define "
+                "the activation as a module-level function (def my_activation(z): "
+                "...) in an importable module and pass that instead."
+            )
+        return super().__getstate__()
+
+    # Prediction internals ---------------------------------------------------------
+
+    def _activation(self):
+        """The hidden activation as a callable."""
+        a = self.activation
+        return nn.ACTIVATIONS[a] if isinstance(a, str) else a
+
+    def _logits(self, X):
+        """Output-layer logits of validated X, in chunks to bound memory."""
+        activation = self._activation()
+        chunk = 1 << 16
+        parts = [
+            nn.forward(self.coefs_, self.intercepts_, X[i : i + chunk], activation)
+            for i in range(0, X.shape[0], chunk)
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate(parts) if parts else np.zeros((0, self.n_outputs_))
+
+    def _proba(self, logits):
+        """Class probabilities from logits."""
+        proba = nn.OUTPUTS[self.out_activation_][1](logits)
+        if self._target_type == "binary":
+            proba = np.hstack([1 - proba, proba])
+        return proba
+
+    def _labels(self, logits):
+        """Predicted labels from logits."""
+        if self._target_type == "multilabel-indicator":
+            return (logits > 0).astype(int)
+        if self._target_type == "binary":
+            return self.classes_[(logits[:, 0] > 0).astype(np.intp)]
+        return self.classes_[np.argmax(logits, axis=1)]
 
     # Validation --------------------------------------------------------------------
 
@@ -424,93 +547,145 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
             )
         return [int(s) for s in sizes]
 
-    def _validate_targets(self, y, classes, first_fit, incremental):
-        """Set or check ``classes_``; return y as an indicator matrix (float)."""
+    def _dropout_rates(self, n_hidden):
+        """``dropout`` as one rate per hidden layer, or None."""
+        if self.dropout is None:
+            return None
+        rates = np.broadcast_to(np.asarray(self.dropout, dtype=float), (n_hidden,))
+        if (
+            rates.ndim != 1
+            or np.ndim(self.dropout) > 1
+            or not np.all((rates >= 0) & (rates < 1))
+        ):
+            raise ValueError(
+                "dropout must be a rate in [0, 1) or one such rate per hidden layer "
+                f"({n_hidden}), got {self.dropout!r}."
+            )
+        if not rates.any():
+            return None
+        if self.solver == "lbfgs":
+            raise ValueError(
+                "dropout needs a stochastic solver ('sgd' or 'adam'): L-BFGS "
+                "requires a deterministic objective."
+            )
+        return [float(r) for r in rates]
+
+    def _set_classes(self, y, classes, first_fit, incremental):
+        """Set ``classes_`` and the target type, or check y against them."""
         y_type = type_of_target(y, input_name="y")
-        if y_type == "multilabel-indicator":
+        multilabel = y_type == "multilabel-indicator"
+        if multilabel:
             new_classes = np.arange(y.shape[1])
         else:
             check_classification_targets(y)
-            if y.ndim == 2:
-                y = column_or_1d(y, warn=True)
             new_classes = np.unique(y)
         if incremental and not hasattr(self, "classes_"):
-            if classes is None and y_type != "multilabel-indicator":
+            if classes is None and not multilabel:
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit."
                 )
             if classes is not None:
                 new_classes = np.unique(classes)
         if first_fit or not hasattr(self, "classes_"):
-            if len(new_classes) < 2 and y_type != "multilabel-indicator":
+            if len(new_classes) < 2 and not multilabel:
                 raise ValueError(
                     "The training data needs samples of at least 2 classes; got 1 "
                     f"class: {new_classes[0]!r}."
                 )
-            target_type = (
+            self.classes_ = new_classes
+            self._target_type = (
                 y_type
-                if y_type == "multilabel-indicator"
+                if multilabel
                 else ("binary" if len(new_classes) == 2 else "multiclass")
             )
-            classes_, self_target_type = new_classes, target_type
+            return
+        if multilabel != (self._target_type == "multilabel-indicator") or (
+            multilabel and y.shape[1] != len(self.classes_)
+        ):
+            raise ValueError(
+                f"y is {y_type} but the model was fitted on {self._target_type} "
+                "targets."
+            )
+        if (
+            incremental
+            and classes is not None
+            and not np.array_equal(np.unique(classes), self.classes_)
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes)!r} is not the same as on the "
+                f"previous call to partial_fit, was: {self.classes_!r}."
+            )
+        if (
+            self.warm_start
+            and not incremental
+            and not np.array_equal(new_classes, self.classes_)
+        ):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as "
+                f"in the previous call to fit. Previously got {self.classes_}, `y` "
+                f"has {new_classes}"
+            )
+        self._check_known(new_classes)
+
+    def _check_known(self, labels):
+        """Raise if ``labels`` holds a class the model does not know."""
+        if self._target_type != "multilabel-indicator" and len(
+            np.setdiff1d(labels, self.classes_)
+        ):
+            raise ValueError(
+                f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                f"{self.classes_}. 'y' has {np.unique(labels)}."
+            )
+
+    def _encode(self, y, dtype):
+        """Targets as an indicator matrix of the output units."""
+        if self._target_type == "multilabel-indicator":
+            Y = np.asarray(y)
+        elif self._target_type == "binary":
+            Y = (y == self.classes_[1])[:, np.newaxis]
         else:
-            classes_, self_target_type = self.classes_, self._target_type
-            if (self_target_type == "multilabel-indicator") != (
-                y_type == "multilabel-indicator"
-            ) or (y_type == "multilabel-indicator" and y.shape[1] != len(classes_)):
-                raise ValueError(
-                    f"y is {y_type} but the model was fitted on {self_target_type} "
-                    "targets."
-                )
-            if (
-                incremental
-                and classes is not None
-                and not np.array_equal(np.unique(classes), classes_)
-            ):
-                raise ValueError(
-                    f"classes={np.unique(classes)!r} is not the same as on the "
-                    f"previous call to partial_fit, was: {classes_!r}."
-                )
-            unseen = np.setdiff1d(new_classes, classes_)
-            if (
-                self.warm_start
-                and not incremental
-                and not np.array_equal(new_classes, classes_)
-            ):
-                raise ValueError(
-                    "warm_start can only be used where `y` has the same classes as "
-                    f"in the previous call to fit. Previously got {classes_}, `y` "
-                    f"has {new_classes}"
-                )
-            if len(unseen):
-                raise ValueError(
-                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                    f"{classes_}. 'y' has {new_classes}."
-                )
-        if self_target_type == "multilabel-indicator":
-            Y = np.asarray(y, dtype=np.float64)
-        elif self_target_type == "binary":
-            Y = (y == classes_[1]).astype(np.float64)[:, np.newaxis]
-        else:
-            Y = np.searchsorted(classes_, y)[:, np.newaxis] == np.arange(len(classes_))
-            Y = Y.astype(np.float64)
-        return Y, classes_, self_target_type
+            Y = np.searchsorted(self.classes_, y)[:, np.newaxis] == np.arange(
+                len(self.classes_)
+            )
+        return Y.astype(dtype)
+
+    def _validate_validation(self, validation, dtype):
+        """Check X_val, y_val, sample_weight_val against the fitted model."""
+        X_val, y_val, sw_val = validation
+        X_val = self._validate_X(X_val)
+        y_val = np.asarray(y_val)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        if y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: "
+                f"X_val has {X_val.shape[0]}, y_val has {y_val.shape[0]}."
+            )
+        self._check_known(y_val if y_val.ndim == 1 else np.array([]))
+        if sw_val is not None:
+            sw_val = _check_sample_weight(
+                sw_val, X_val, dtype=dtype, ensure_non_negative=True
+            )
+        return X_val, self._encode(y_val, dtype), y_val, sw_val
 
     # Training -----------------------------------------------------------------------
 
-    def _fit(self, X, y, sample_weight, classes, incremental):
+    def _fit(self, X, y, sample_weight, classes, incremental, validation):
         """Validate, train, and commit the fitted state only if all went well."""
         before = self.__dict__.copy()
         try:
-            return self._fit_unsafe(X, y, sample_weight, classes, incremental)
+            return self._fit_unsafe(
+                X, y, sample_weight, classes, incremental, validation
+            )
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _fit_unsafe(self, X, y, sample_weight, classes, incremental):
+    def _fit_unsafe(self, X, y, sample_weight, classes, incremental, validation):
         """The body of fit and partial_fit."""
         hidden = self._hidden_layer_sizes()
+        dropout = self._dropout_rates(len(hidden))
         first_fit = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -523,17 +698,22 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
             dtype=(np.float64, np.float32),
             reset=first_fit,
         )
-        Y, self.classes_, self._target_type = self._validate_targets(
-            y, classes, first_fit, incremental
-        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        self._set_classes(y, classes, first_fit, incremental)
         dtype = X.dtype if first_fit else self.coefs_[0].dtype
         X = X.astype(dtype, copy=False)
         if sp.issparse(X):
             X = X.tocsr()
-        Y = Y.astype(dtype, copy=False)
+        Y = self._encode(y, dtype)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=dtype, ensure_non_negative=True
+            )
+        if self.class_weight is not None:
+            weights = compute_sample_weight(self.class_weight, y).astype(dtype)
+            sample_weight = (
+                weights if sample_weight is None else sample_weight * weights
             )
         layer_units = [X.shape[1], *hidden, Y.shape[1]]
         rng = check_random_state(self.random_state)
@@ -545,11 +725,15 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
                 f"sizes {[c.shape[0] for c in self.coefs_] + [self.n_outputs_]}, "
                 f"the data and hidden_layer_sizes give {layer_units}."
             )
+        if validation is not None:
+            validation = self._validate_validation(validation, dtype)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self.solver == "lbfgs":
                 self._fit_lbfgs(X, Y, sample_weight)
             else:
-                self._fit_stochastic(X, Y, y, sample_weight, rng, incremental)
+                self._fit_stochastic(
+                    X, Y, y, sample_weight, rng, incremental, validation, dropout
+                )
         if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
             self._raise_diverged()
         return self
@@ -569,32 +753,10 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = []
         self._no_improvement_count = 0
         self._optimizer_state = None
-        if self.early_stopping:
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = np.inf
-
-    def _objective(self, X, Y, sample_weight):
-        """``params -> (loss, grads)`` for the network on this data."""
-        loss_and_grad = value_and_grad(nn.objective)
-        activation = nn.ACTIVATIONS[self.activation]
-
-        def fun(params):
-            return loss_and_grad(
-                params,
-                X,
-                Y,
-                sample_weight,
-                self.alpha,
-                activation,
-                self.out_activation_,
-            )
-
-        return fun
+        self.validation_scores_ = None
+        self.validation_loss_curve_ = None
+        self.best_validation_score_ = None
+        self.best_loss_ = None if self.early_stopping else np.inf
 
     def _raise_diverged(self):
         """Stop training whose loss or weights are no longer finite."""
@@ -604,18 +766,63 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
             f"learning_rate_init (now {self.learning_rate_init})."
         )
 
+    @contextlib.contextmanager
+    def _progress(self, total):
+        """Report each epoch: a tqdm bar when verbose and tqdm is installed."""
+        bar = None
+        if self.verbose:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                pass
+            else:
+                bar = tqdm(total=total, desc=type(self).__name__, unit="epoch")
+
+        def report(n_iter, loss, score=None):
+            if bar is not None:
+                postfix = {"loss": f"{loss:.6f}"}
+                if score is not None:
+                    postfix["validation"] = f"{score:.4f}"
+                bar.set_postfix(postfix, refresh=False)
+                bar.update(1)
+            elif self.verbose:
+                print(f"Iteration {n_iter}, loss = {loss:.8f}")
+                if score is not None:
+                    print(f"Validation score: {score:f}")
+
+        try:
+            yield report
+        finally:
+            if bar is not None:
+                bar.close()
+
     def _fit_lbfgs(self, X, Y, sample_weight):
         """Minimise the objective on all the data with SciPy's L-BFGS-B."""
-        fun = self._objective(X, Y, sample_weight)
+        loss_and_grad = value_and_grad(nn.objective)
+        activation = self._activation()
         curve = []
-        result = optim.lbfgs(
-            fun,
-            self.coefs_ + self.intercepts_,
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            callback=curve.append,
-        )
+        with self._progress(self.max_iter) as report:
+
+            def record(loss):
+                curve.append(loss)
+                report(len(curve), loss)
+
+            result = optim.lbfgs(
+                lambda params: loss_and_grad(
+                    params,
+                    X,
+                    Y,
+                    sample_weight,
+                    self.alpha,
+                    activation,
+                    self.out_activation_,
+                ),
+                self.coefs_ + self.intercepts_,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+                callback=record,
+            )
         if not np.isfinite(result.loss):
             self._raise_diverged()
         n = len(self.coefs_)
@@ -625,15 +832,23 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = curve
         self.best_loss_ = min(curve, default=self.loss_)
 
-    def _fit_stochastic(self, X, Y, y, sample_weight, rng, incremental):
-        """Mini-batch training with SGD or Adam, with optional early stopping."""
+    def _fit_stochastic(
+        self, X, Y, y, sample_weight, rng, incremental, validation, dropout
+    ):
+        """Mini-batch training with SGD or Adam, scored on validation data."""
         params = self.coefs_ + self.intercepts_
         optimizer = self._make_optimizer(params, incremental)
-        X_val = y_val = sw_val = None
-        if self.early_stopping:
-            X, X_val, Y, y_val, sample_weight, sw_val = self._validation_split(
+        if validation is None and self.early_stopping:
+            X, Y, sample_weight, validation = self._validation_split(
                 X, Y, y, sample_weight, rng
             )
+        if validation is not None:
+            self.validation_scores_ = list(self.validation_scores_ or [])
+            self.validation_loss_curve_ = list(self.validation_loss_curve_ or [])
+            if self.best_validation_score_ is None:
+                self.best_validation_score_ = -np.inf
+            if self.early_stopping:
+                self._best_params = params
         n_samples = X.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
@@ -645,61 +860,64 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
                     stacklevel=4,
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
-        activation = nn.ACTIVATIONS[self.activation]
+        activation = self._activation()
         loss_and_grad = value_and_grad(nn.objective)
         weight_total = n_samples if sample_weight is None else sample_weight.sum()
         self.loss_curve_ = list(self.loss_curve_)
-        if self.validation_scores_ is not None:
-            self.validation_scores_ = list(self.validation_scores_)
         sample_idx = np.arange(n_samples)
-        try:
-            for _ in range(self.max_iter):
-                if self.shuffle:
-                    sample_idx = shuffle(sample_idx, random_state=rng)
-                accumulated = 0.0
-                for batch in gen_batches(n_samples, batch_size):
-                    idx = sample_idx[batch] if self.shuffle else batch
-                    sw = None if sample_weight is None else sample_weight[idx]
-                    batch_weight = batch.stop - batch.start if sw is None else sw.sum()
-                    if batch_weight == 0:
-                        continue
-                    loss, grads = loss_and_grad(
-                        params,
-                        X[idx],
-                        Y[idx],
-                        sw,
-                        self.alpha,
-                        activation,
-                        self.out_activation_,
-                    )
-                    if not np.isfinite(loss):
-                        self._raise_diverged()
-                    accumulated += float(loss) * batch_weight
-                    params = optimizer.update_params(params, grads)
-                n = len(self.coefs_)
-                self.coefs_, self.intercepts_ = params[:n], params[n:]
-                self.n_iter_ += 1
-                self.t_ += n_samples
-                self.loss_ = accumulated / weight_total
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                if self._epoch_ends(optimizer, X_val, y_val, sw_val):
-                    break
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                        "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=4,
-                    )
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=4)
+        n_epochs = 1 if incremental else self.max_iter
+        with self._progress(n_epochs) as report:
+            try:
+                for _ in range(n_epochs):
+                    if self.shuffle:
+                        sample_idx = shuffle(sample_idx, random_state=rng)
+                    accumulated = 0.0
+                    for batch in gen_batches(n_samples, batch_size):
+                        idx = sample_idx[batch] if self.shuffle else batch
+                        sw = None if sample_weight is None else sample_weight[idx]
+                        weight = batch.stop - batch.start if sw is None else sw.sum()
+                        if weight == 0:
+                            continue
+                        loss, grads = loss_and_grad(
+                            params,
+                            X[idx],
+                            Y[idx],
+                            sw,
+                            self.alpha,
+                            activation,
+                            self.out_activation_,
+                            dropout,
+                            rng,
+                        )
+                        if not np.isfinite(loss):
+                            self._raise_diverged()
+                        accumulated += float(loss) * weight
+                        params = optimizer.update_params(params, grads)
+                    n = len(self.coefs_)
+                    self.coefs_, self.intercepts_ = params[:n], params[n:]
+                    self.n_iter_ += 1
+                    self.t_ += n_samples
+                    self.loss_ = accumulated / weight_total
+                    self.loss_curve_.append(self.loss_)
+                    score = self._score_validation(validation, params)
+                    report(self.n_iter_, self.loss_, score)
+                    if self._epoch_ends(optimizer, params, score):
+                        break
+                    if not incremental and self.n_iter_ == self.max_iter:
+                        warnings.warn(
+                            f"Stochastic Optimizer: Maximum iterations "
+                            f"({self.max_iter}) reached and the optimization "
+                            "hasn't converged yet.",
+                            ConvergenceWarning,
+                            stacklevel=4,
+                        )
+            except KeyboardInterrupt:
+                warnings.warn("Training interrupted by user.", stacklevel=4)
         self._optimizer_state = dict(vars(optimizer))
         if self.early_stopping:
-            self.coefs_, self.intercepts_ = self._best_coefs, self._best_intercepts
+            n = len(self.coefs_)
+            self.coefs_ = self._best_params[:n]
+            self.intercepts_ = self._best_params[n:]
 
     def _make_optimizer(self, params, incremental):
         """A new optimizer, or the one saved by the previous partial_fit."""
@@ -740,28 +958,47 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
             test_size=self.validation_fraction,
             stratify=stratify,
         )
-        X_train, X_val, Y_train, _, _, y_val = parts[:6]
+        X_train, X_val, Y_train, Y_val, _, y_val = parts[:6]
         sw_train, sw_val = (None, None) if sample_weight is None else parts[6:]
         if X_val.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' or "
                 "the size of your dataset."
             )
-        self._best_coefs, self._best_intercepts = self.coefs_, self.intercepts_
-        return X_train, X_val, Y_train, y_val, sw_train, sw_val
+        return X_train, Y_train, sw_train, (X_val, Y_val, y_val, sw_val)
 
-    def _epoch_ends(self, optimizer, X_val, y_val, sw_val):
+    def _score_validation(self, validation, params):
+        """Record the validation loss and score of this epoch; return the score."""
+        if validation is None:
+            return None
+        X_val, Y_val, y_val, sw_val = validation
+        logits = self._logits(X_val)
+        loss = nn.mean_loss(logits, Y_val, sw_val, self.out_activation_)
+        self.validation_loss_curve_.append(loss)
+        if self.scoring in (None, "accuracy"):
+            score = accuracy_score(y_val, self._labels(logits), sample_weight=sw_val)
+        elif self.scoring == "loss":
+            score = -loss
+        else:
+            scorer = (
+                get_scorer(self.scoring)
+                if isinstance(self.scoring, str)
+                else self.scoring
+            )
+            kwargs = {} if sw_val is None else {"sample_weight": sw_val}
+            score = float(scorer(self, X_val, y_val, **kwargs))
+        self.validation_scores_.append(score)
+        return score
+
+    def _epoch_ends(self, optimizer, params, score):
         """Track improvement after an epoch; return True when training should stop."""
-        if self.early_stopping:
-            score = accuracy_score(y_val, self.predict(X_val), sample_weight=sw_val)
-            self.validation_scores_.append(score)
-            if self.verbose:
-                print(f"Validation score: {score:f}")
+        if score is not None:
             improved = score >= self.best_validation_score_ + self.tol
             if score > self.best_validation_score_:
                 self.best_validation_score_ = score
-                self._best_coefs, self._best_intercepts = self.coefs_, self.intercepts_
-        else:
+                if self.early_stopping:
+                    self._best_params = params
+        if not self.early_stopping:
             improved = self.loss_ <= self.best_loss_ - self.tol
             self.best_loss_ = min(self.best_loss_, self.loss_)
         self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
@@ -776,4 +1013,3 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
                 return True
             self._no_improvement_count = 0
         return False
-

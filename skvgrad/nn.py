@@ -9,13 +9,46 @@ import numpy as np
 
 from skvgrad import engine
 
+
+def identity(z):
+    """``z`` itself."""
+    return z
+
+
+def silu(z):
+    """Sigmoid-weighted linear unit ``z * sigmoid(z)`` (also called swish)."""
+    return z * engine.sigmoid(z)
+
+
+def gelu(z):
+    """Gaussian error linear unit, in its tanh approximation."""
+    inner = 0.7978845608028654 * (z + 0.044715 * z * z * z)
+    return 0.5 * z * (1 + engine.tanh(inner))
+
+
+def elu(z):
+    """Exponential linear unit: ``z`` above 0, ``exp(z) - 1`` below."""
+    negative_part = engine.where(z > 0, 0.0, z)  # exp never sees large inputs
+    return engine.where(z > 0, z, engine.exp(negative_part) - 1)
+
+
+def leaky_relu(z):
+    """``z`` above 0, ``0.01 z`` below."""
+    return engine.where(z > 0, z, 0.01 * z)
+
+
 ACTIVATIONS = {
-    "identity": lambda z: z,
+    "identity": identity,
     "logistic": engine.sigmoid,
     "tanh": engine.tanh,
     "relu": engine.relu,
+    "gelu": gelu,
+    "silu": silu,
+    "softplus": engine.softplus,
+    "elu": elu,
+    "leaky_relu": leaky_relu,
 }
-"""Hidden-layer activations by name, each an engine operation."""
+"""Hidden-layer activations by name, each built from engine operations."""
 
 
 def _logistic_loss(z, y):
@@ -83,7 +116,7 @@ def init_params(layer_units, activation, random_state, dtype):
     )
 
 
-def forward(coefs, intercepts, X, activation):
+def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
     """Logits of the output layer: affine layers with ``activation`` between them.
 
     Parameters
@@ -93,7 +126,13 @@ def forward(coefs, intercepts, X, activation):
     X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
         The input.
     activation : callable
-        The hidden activation, an engine operation (see :data:`ACTIVATIONS`).
+        The hidden activation, built from engine operations (see
+        :data:`ACTIVATIONS`).
+    dropout : list of float, optional
+        Per hidden layer, the probability of zeroing each unit (inverted
+        dropout: the kept units are scaled by ``1 / (1 - rate)``). Training only.
+    random_state : numpy.random.RandomState, optional
+        Draws the dropout masks.
 
     Returns
     -------
@@ -115,10 +154,16 @@ def forward(coefs, intercepts, X, activation):
         h = engine.matmul(h, W) + b
         if i != last:
             h = activation(h)
+            if dropout is not None and dropout[i] > 0:
+                keep = 1.0 - dropout[i]
+                mask = random_state.random_sample(h.shape) < keep
+                h = h * (mask / keep).astype(h.dtype)
     return h
 
 
-def objective(params, X, Y, sample_weight, alpha, activation, output):
+def objective(
+    params, X, Y, sample_weight, alpha, activation, output, dropout=None, rng=None
+):
     """The training objective of an MLP classifier.
 
     ``(sum_i w_i loss_i + 0.5 * alpha * sum ||W||^2) / sum_i w_i``, with the
@@ -141,6 +186,9 @@ def objective(params, X, Y, sample_weight, alpha, activation, output):
         The hidden activation, an engine operation.
     output : {"logistic", "softmax"}
         The output layer, a key of :data:`OUTPUTS`.
+    dropout, rng : optional
+        Dropout rates per hidden layer and their random state; see
+        :func:`forward`.
 
     Returns
     -------
@@ -161,7 +209,8 @@ def objective(params, X, Y, sample_weight, alpha, activation, output):
     """
     n_layers = len(params) // 2
     coefs, intercepts = params[:n_layers], params[n_layers:]
-    losses = OUTPUTS[output][0](forward(coefs, intercepts, X, activation), Y)
+    logits = forward(coefs, intercepts, X, activation, dropout, rng)
+    losses = OUTPUTS[output][0](logits, Y)
     if sample_weight is None:
         total, weight_sum = losses.sum(), X.shape[0]
     else:
@@ -184,3 +233,18 @@ def predict_proba(coefs, intercepts, X, activation, output):
     array([[0.33333333, 0.33333333, 0.33333333]])
     """
     return OUTPUTS[output][1](forward(coefs, intercepts, X, activation))
+
+
+def mean_loss(logits, Y, sample_weight, output):
+    """Weighted mean log-loss of ``logits`` (no penalty), as a float.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.nn import mean_loss
+    >>> round(mean_loss(np.zeros((2, 1)), np.array([[0.0], [1.0]]), None,
+    ...                 "logistic"), 4)
+    0.6931
+    """
+    losses = OUTPUTS[output][0](logits, Y)
+    return float(np.average(losses, weights=sample_weight))

@@ -13,6 +13,12 @@ _WEIGHTS_ES = (
     "of weighting them changes which samples are held out"
 )
 
+_CLASS_WEIGHT_ES = (
+    "on the check's tiny, very noisy data, early stopping on a 20-sample validation "
+    "split stops within about 20 epochs, before weights of 1000 : 0.0001 have moved "
+    "the decision boundary far enough; without early stopping the check passes"
+)
+
 
 def _expected_failed_checks(estimator):
     """Documented limitations of a configuration, by check name."""
@@ -23,6 +29,7 @@ def _expected_failed_checks(estimator):
             "check_estimators_partial_fit_n_features": _PARTIAL_FIT_ES,
             "check_sample_weight_equivalence_on_dense_data": _WEIGHTS_ES,
             "check_sample_weight_equivalence_on_sparse_data": _WEIGHTS_ES,
+            "check_class_weight_classifiers": _CLASS_WEIGHT_ES,
         }
     return {}
 

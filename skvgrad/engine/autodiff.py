@@ -28,8 +28,11 @@ def _flatten(tree):
         leaves, rebuild_values = _flatten([tree[k] for k in keys])
         return leaves, lambda new: dict(zip(keys, rebuild_values(new)))
     if isinstance(tree, numbers.Number) and not isinstance(tree, np.generic):
-        return [tree], lambda new: (
-            new[0] if isinstance(new[0], Tensor) else float(np.asarray(new[0]))
+        return (
+            [tree],
+            lambda new: (
+                new[0] if isinstance(new[0], Tensor) else float(np.asarray(new[0]))
+            ),
         )
     return [tree], lambda new: new[0]
 
