@@ -51,14 +51,106 @@ ACTIVATIONS = {
 """Hidden-layer activations by name, each built from engine operations."""
 
 
-def _logistic_loss(z, y):
-    """Per-sample binary log-loss of logits ``z``, summed over outputs."""
-    return (engine.softplus(z) - y * z).sum(axis=1)
+_DERIVATIVES = {
+    "identity": None,
+    "logistic": lambda a: a * (1 - a),
+    "tanh": lambda a: 1 - a * a,
+    "relu": lambda a: a > 0,
+}
+"""Derivatives of activations written in terms of their output, for ``dense``."""
 
 
-def _softmax_loss(z, y):
-    """Per-sample multinomial log-loss of logits ``z``."""
-    return engine.logsumexp(z, axis=1) - (y * z).sum(axis=1)
+@engine.primitive
+def dense(h, W, b, activation):
+    """One fused layer ``activation(h @ W + b)``, for a named activation.
+
+    The VJP reuses the layer's output for the activation's derivative (as
+    hand-written backpropagation does) and computes it once for all three
+    inputs. ``h`` may be a SciPy sparse matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import check_grad
+    >>> from skvgrad.nn import dense
+    >>> h, W, b = np.ones((2, 3)), np.full((3, 2), 0.1), np.zeros(2)
+    >>> dense(h, W, b, "tanh").round(4)
+    array([[0.2913, 0.2913],
+           [0.2913, 0.2913]])
+    >>> check_grad(lambda W: dense(h, W, b, "logistic").sum(), W) < 1e-8
+    True
+    """
+    z = engine.matmul(h, W)
+    z += b
+    a = ACTIVATIONS[activation](z)
+    derivative = _DERIVATIVES[activation]
+    memo = []
+
+    def grad_z(g):
+        if not memo:
+            memo.append(g if derivative is None else g * derivative(a))
+        return memo[0]
+
+    return a, (
+        lambda g: grad_z(g) @ W.T,
+        lambda g: h.T @ grad_z(g),
+        lambda g: grad_z(g).sum(axis=0),
+    )
+
+
+@engine.primitive
+def log_loss(z, Y, sample_weight, output):
+    """Summed (weighted) log-loss of output logits ``z``, fused with its gradient.
+
+    ``output="logistic"``: independent binary log-losses of each column,
+    summed; ``output="softmax"``: the multinomial log-loss. The VJP is
+    ``w * (p - Y)``, with ``p`` the output probabilities.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad
+    >>> from skvgrad.nn import log_loss
+    >>> z, Y = np.zeros((2, 2)), np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> round(float(log_loss(z, Y, None, "softmax")), 4)
+    1.3863
+    >>> grad(lambda z: log_loss(z, Y, None, "softmax"))(z)
+    array([[-0.5,  0.5],
+           [ 0.5, -0.5]])
+    """
+    if output == "softmax":
+        lse = engine.logsumexp(z, axis=1, keepdims=True)
+        losses = lse[:, 0] - np.einsum("ij,ij->i", Y, z)
+        proba = np.exp(z - lse)
+    else:
+        losses = (engine.softplus(z) - Y * z).sum(axis=1)
+        proba = engine.sigmoid(z)
+    total = losses.sum() if sample_weight is None else losses @ sample_weight
+
+    def vjp(g):
+        delta = proba - Y
+        if sample_weight is not None:
+            delta *= sample_weight[:, np.newaxis]
+        return delta * g
+
+    return total, (vjp,)  # no gradient for the targets and weights
+
+
+@engine.primitive
+def squared_norm(*arrays):
+    """Sum of the squares of every entry of every array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.nn import squared_norm
+    >>> float(squared_norm(np.ones((2, 2)), np.full(3, 2.0)))
+    16.0
+    """
+    total = sum(float(np.vdot(a, a)) for a in arrays)
+    return np.asarray(total, dtype=np.result_type(*arrays)), tuple(
+        (lambda g, a=a: (2 * g) * a) for a in arrays
+    )
 
 
 def _logistic_proba(z):
@@ -67,11 +159,11 @@ def _logistic_proba(z):
     return np.clip(engine.sigmoid(z), eps, 1 - eps)
 
 
-OUTPUTS = {
-    "logistic": (_logistic_loss, _logistic_proba),
-    "softmax": (_softmax_loss, lambda z: engine.softmax(z, axis=1)),
+PROBABILITIES = {
+    "logistic": _logistic_proba,
+    "softmax": lambda z: engine.softmax(z, axis=1),
 }
-"""Output layers by name: (per-sample loss of logits and targets, probabilities)."""
+"""Output layers by name: logits to probabilities."""
 
 
 def init_params(layer_units, activation, random_state, dtype):
@@ -125,9 +217,10 @@ def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
         Weights ``(n_in, n_out)`` and intercepts ``(n_out,)`` per layer.
     X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
         The input.
-    activation : callable
-        The hidden activation, built from engine operations (see
-        :data:`ACTIVATIONS`).
+    activation : str or callable
+        The hidden activation: a name in :data:`ACTIVATIONS` (the four of
+        MLPClassifier use the fused :func:`dense` layer) or a callable built
+        from engine operations.
     dropout : list of float, optional
         Per hidden layer, the probability of zeroing each unit (inverted
         dropout: the kept units are scaled by ``1 / (1 - rate)``). Training only.
@@ -145,19 +238,27 @@ def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
     >>> from skvgrad.nn import ACTIVATIONS, forward
     >>> coefs = [np.ones((2, 3)), np.ones((3, 1))]
     >>> intercepts = [np.zeros(3), np.zeros(1)]
-    >>> forward(coefs, intercepts, np.array([[1.0, -2.0]]), ACTIVATIONS["relu"])
+    >>> forward(coefs, intercepts, np.array([[1.0, -2.0]]), "relu")
     array([[0.]])
+    >>> forward(coefs, intercepts, np.array([[1.0, -2.0]]), ACTIVATIONS["gelu"])
+    array([[-0.47...]])
     """
+    fused = activation in _DERIVATIVES
+    if isinstance(activation, str) and not fused:
+        activation = ACTIVATIONS[activation]
     h = X
     last = len(coefs) - 1
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        h = engine.matmul(h, W) + b
-        if i != last:
-            h = activation(h)
-            if dropout is not None and dropout[i] > 0:
-                keep = 1.0 - dropout[i]
-                mask = random_state.random_sample(h.shape) < keep
-                h = h * (mask / keep).astype(h.dtype)
+        if i == last:
+            return engine.matmul(h, W) + b
+        if fused:
+            h = dense(h, W, b, activation)
+        else:
+            h = activation(engine.matmul(h, W) + b)
+        if dropout is not None and dropout[i] > 0:
+            keep = 1.0 - dropout[i]
+            mask = random_state.random_sample(h.shape) < keep
+            h = h * (mask / keep).astype(h.dtype)
     return h
 
 
@@ -182,10 +283,10 @@ def objective(
         Per-sample weights.
     alpha : float
         L2 penalty on the weights (not the intercepts).
-    activation : callable
-        The hidden activation, an engine operation.
+    activation : str or callable
+        The hidden activation (see :func:`forward`).
     output : {"logistic", "softmax"}
-        The output layer, a key of :data:`OUTPUTS`.
+        The output layer (see :func:`log_loss`).
     dropout, rng : optional
         Dropout rates per hidden layer and their random state; see
         :func:`forward`.
@@ -198,11 +299,11 @@ def objective(
     --------
     >>> import numpy as np
     >>> from skvgrad.engine import value_and_grad
-    >>> from skvgrad.nn import ACTIVATIONS, objective
+    >>> from skvgrad.nn import objective
     >>> params = [np.zeros((2, 1)), np.zeros(1)]
     >>> X, Y = np.array([[1.0, 2.0]]), np.array([[1.0]])
     >>> loss, grads = value_and_grad(objective)(
-    ...     params, X, Y, None, 0.0, ACTIVATIONS["relu"], "logistic"
+    ...     params, X, Y, None, 0.0, "relu", "logistic"
     ... )
     >>> round(float(loss), 4), grads[1]
     (0.6931, array([-0.5]))
@@ -210,29 +311,11 @@ def objective(
     n_layers = len(params) // 2
     coefs, intercepts = params[:n_layers], params[n_layers:]
     logits = forward(coefs, intercepts, X, activation, dropout, rng)
-    losses = OUTPUTS[output][0](logits, Y)
-    if sample_weight is None:
-        total, weight_sum = losses.sum(), X.shape[0]
-    else:
-        total, weight_sum = (losses * sample_weight).sum(), float(sample_weight.sum())
+    total = log_loss(logits, Y, sample_weight, output)
     if alpha:
-        penalty = sum(engine.square(W).sum() for W in coefs)
-        total = total + (0.5 * alpha) * penalty
+        total = total + (0.5 * alpha) * squared_norm(*coefs)
+    weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
     return total / weight_sum
-
-
-def predict_proba(coefs, intercepts, X, activation, output):
-    """Output probabilities of a fitted network (no graph is recorded).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skvgrad.nn import ACTIVATIONS, predict_proba
-    >>> predict_proba([np.zeros((2, 3))], [np.zeros(3)], np.ones((1, 2)),
-    ...               ACTIVATIONS["relu"], "softmax")
-    array([[0.33333333, 0.33333333, 0.33333333]])
-    """
-    return OUTPUTS[output][1](forward(coefs, intercepts, X, activation))
 
 
 def mean_loss(logits, Y, sample_weight, output):
@@ -246,5 +329,6 @@ def mean_loss(logits, Y, sample_weight, output):
     ...                 "logistic"), 4)
     0.6931
     """
-    losses = OUTPUTS[output][0](logits, Y)
-    return float(np.average(losses, weights=sample_weight))
+    total = log_loss(logits, Y, sample_weight, output)
+    weight_sum = len(Y) if sample_weight is None else sample_weight.sum()
+    return float(total / weight_sum)

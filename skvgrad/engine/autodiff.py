@@ -105,7 +105,8 @@ def value_and_grad(fun, argnum=0):
                 f"returned {type(out).__name__} of shape {np.shape(out)}."
             )
         grads = [
-            np.zeros_like(t.value) if g is None else g for t, g in zip(tensors, grads)
+            np.zeros_like(t.value) if g is None else np.asarray(g)
+            for t, g in zip(tensors, grads)
         ]
         return value, rebuild(grads)
 

@@ -215,7 +215,8 @@ def primitive(forward):
     ``forward(*values, **kwargs)`` receives plain arrays and returns
     ``(result, vjps)``, where ``vjps[i](g)`` maps the gradient ``g`` of the
     result to the gradient of the ``i``-th positional input. Only the VJPs of
-    inputs that are Tensors are ever called. Results may be broadcast: the
+    inputs that are Tensors are ever called; inputs past the end of ``vjps``
+    (or whose VJP is None) get no gradient. Results may be broadcast: the
     backward pass sums each gradient back to its input's shape.
 
     Called with no Tensor among its inputs, the operation returns the plain
@@ -337,7 +338,7 @@ def backward(root, grad):
             continue
         node.grad = g
         for parent, vjp in zip(parents, vjps):
-            if not isinstance(parent, Tensor):
+            if vjp is None or not isinstance(parent, Tensor):
                 continue
             pg = vjp(g)
             if pg is None:
