@@ -857,7 +857,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
                 warnings.warn(
                     "Got `batch_size` less than 1 or larger than sample size. It is "
                     "going to be clipped",
-                    stacklevel=4,
+                    stacklevel=6,
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
         activation = self.activation
@@ -909,10 +909,10 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
                             f"({self.max_iter}) reached and the optimization "
                             "hasn't converged yet.",
                             ConvergenceWarning,
-                            stacklevel=4,
+                            stacklevel=6,
                         )
             except KeyboardInterrupt:
-                warnings.warn("Training interrupted by user.", stacklevel=4)
+                warnings.warn("Training interrupted by user.", stacklevel=6)
         self._optimizer_state = dict(vars(optimizer))
         if self.early_stopping:
             n = len(self.coefs_)

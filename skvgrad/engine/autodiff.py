@@ -37,6 +37,19 @@ def _flatten(tree):
     return [tree], lambda new: new[0]
 
 
+def _own_arrays(grads, tensors):
+    """Gradients as writable arrays, none shared between two leaves."""
+    seen = set()
+    out = []
+    for g, t in zip(grads, tensors):
+        g = np.zeros_like(t.value) if g is None else np.asarray(g)
+        if not g.flags.writeable or id(g) in seen:
+            g = g.copy()
+        seen.add(id(g))
+        out.append(g)
+    return out
+
+
 def value_and_grad(fun, argnum=0):
     """Transform ``fun`` into a function returning its value and its gradient.
 
@@ -104,11 +117,7 @@ def value_and_grad(fun, argnum=0):
                 "The function to differentiate must return a scalar, but it "
                 f"returned {type(out).__name__} of shape {np.shape(out)}."
             )
-        grads = [
-            np.zeros_like(t.value) if g is None else np.asarray(g)
-            for t, g in zip(tensors, grads)
-        ]
-        return value, rebuild(grads)
+        return value, rebuild(_own_arrays(grads, tensors))
 
     return wrapped
 

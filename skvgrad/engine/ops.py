@@ -325,11 +325,11 @@ def mean(x, axis=None, keepdims=False):
     return ans, (lambda g: _expand(g / n, shape, axis, keepdims),)
 
 
-def _lse(x, axis):
-    """``log(sum(exp(x)))`` over ``axis`` with keepdims, shifted by the max."""
+def _max_and_log_sum(x, axis):
+    """Finite max ``m`` of x over ``axis`` and ``log(sum(exp(x - m)))`` (keepdims)."""
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    return np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return m, np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
 
 
 @primitive
@@ -344,7 +344,8 @@ def logsumexp(x, axis=None, keepdims=False):
     array(10000.69314718)
     """
     x = np.asarray(x)
-    lse = _lse(x, axis)
+    m, log_sum = _max_and_log_sum(x, axis)
+    lse = m + log_sum
     ans = lse if keepdims else np.squeeze(lse, axis=axis)
 
     def vjp(g):
@@ -367,7 +368,8 @@ def log_softmax(x, axis=-1):
     array([-0.69314718, -0.69314718])
     """
     x = np.asarray(x)
-    ans = x - _lse(x, axis)
+    m, log_sum = _max_and_log_sum(x, axis)
+    ans = (x - m) - log_sum
     return ans, (lambda g: g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True),)
 
 
@@ -383,7 +385,9 @@ def softmax(x, axis=-1):
     array([0.5, 0.5])
     """
     x = np.asarray(x)
-    ans = np.exp(x - _lse(x, axis))
+    m = np.max(x, axis=axis, keepdims=True)
+    ans = np.exp(x - np.where(np.isfinite(m), m, 0))
+    ans /= np.sum(ans, axis=axis, keepdims=True)
     return ans, (lambda g: ans * (g - np.sum(g * ans, axis=axis, keepdims=True)),)
 
 

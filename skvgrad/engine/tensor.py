@@ -303,7 +303,13 @@ def unbroadcast(grad, shape):
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
-    return np.asarray(grad).reshape(shape)
+    grad = np.asarray(grad)
+    if grad.shape != shape:
+        raise ValueError(
+            f"A gradient of shape {grad.shape} cannot belong to an input of shape "
+            f"{shape}: a VJP returned the wrong shape."
+        )
+    return grad
 
 
 def _toposort(root):
