@@ -1,6 +1,7 @@
 """MLPAutogradClassifier: scikit-learn's MLPClassifier, trained by skvgrad's engine."""
 
 import contextlib
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -585,7 +586,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
                     "classes must be passed on the first call to partial_fit."
                 )
             if classes is not None:
-                new_classes = np.unique(classes)
+                seen, new_classes = new_classes, np.unique(classes)
         if first_fit or not hasattr(self, "classes_"):
             if len(new_classes) < 2 and not multilabel:
                 raise ValueError(
@@ -598,6 +599,8 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
                 if multilabel
                 else ("binary" if len(new_classes) == 2 else "multiclass")
             )
+            if incremental and classes is not None:
+                self._check_known(seen)
             return
         if multilabel != (self._target_type == "multilabel-indicator") or (
             multilabel and y.shape[1] != len(self.classes_)
@@ -727,13 +730,19 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
             )
         if validation is not None:
             validation = self._validate_validation(validation, dtype)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if self.solver == "lbfgs":
+        if self.solver == "lbfgs":
+            # A line search may try a step whose loss overflows; SciPy backs off.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 self._fit_lbfgs(X, Y, sample_weight)
-            else:
-                self._fit_stochastic(
-                    X, Y, y, sample_weight, rng, incremental, validation, dropout
-                )
+        else:
+            # Every step is kept: an overflow is divergence, reported at once.
+            try:
+                with np.errstate(over="raise", invalid="raise", divide="raise"):
+                    self._fit_stochastic(
+                        X, Y, y, sample_weight, rng, incremental, validation, dropout
+                    )
+            except FloatingPointError as error:
+                self._raise_diverged(error)
         if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
             self._raise_diverged()
         return self
@@ -758,13 +767,14 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         self.best_validation_score_ = None
         self.best_loss_ = None if self.early_stopping else np.inf
 
-    def _raise_diverged(self):
+    def _raise_diverged(self, cause=None):
         """Stop training whose loss or weights are no longer finite."""
+        detail = f" ({cause})" if cause is not None else ""
         raise ValueError(
             "Training diverged: the loss or the weights became non-finite (NaN or "
-            "infinity). Scale the inputs (e.g. with StandardScaler) or lower "
-            f"learning_rate_init (now {self.learning_rate_init})."
-        )
+            f"infinity){detail}. Scale the inputs (e.g. with StandardScaler) or "
+            f"lower learning_rate_init (now {self.learning_rate_init})."
+        ) from cause
 
     @contextlib.contextmanager
     def _progress(self, total):
@@ -924,7 +934,9 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         cls = _OPTIMIZERS[self.solver]
         if incremental and self._optimizer_state is not None:
             optimizer = cls.__new__(cls)
-            optimizer.__dict__.update(self._optimizer_state)
+            # A copy: the optimizer updates its buffers in place, and a failed
+            # call must leave the saved state as it was.
+            optimizer.__dict__.update(copy.deepcopy(self._optimizer_state))
             return optimizer
         if self.solver == "sgd":
             return cls(
