@@ -848,6 +848,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         """Mini-batch training with SGD or Adam, scored on validation data."""
         params = self.coefs_ + self.intercepts_
         optimizer = self._make_optimizer(params, incremental)
+        self.n_iter_ = 0  # epochs of this call, as MLPClassifier counts them
         if validation is None and self.early_stopping:
             X, Y, sample_weight, validation = self._validation_split(
                 X, Y, y, sample_weight, rng
