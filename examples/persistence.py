@@ -1,0 +1,83 @@
+"""Save and load a fitted skvgrad model with joblib and with skops.
+
+A fitted ``MLPAutogradClassifier`` holds only NumPy arrays, lists, numbers and
+strings, so it round-trips through both formats unchanged: the loaded model
+predicts exactly what the original predicts, which this script checks.
+
+joblib (pickle) is the usual way, but loading a pickle runs whatever code the
+file names: load only files you made yourself. skops' format stores the model
+as data and refuses to build any type you have not trusted: ask
+``skops.io.get_untrusted_types`` what a file contains, read the list, and pass
+it as ``trusted=`` only if you expect every type in it.
+
+Run it with ``python examples/persistence.py [--output DIR] [--quick]``; the
+model files go to DIR (default: next to this script).
+"""
+
+import argparse
+import warnings
+from pathlib import Path
+
+import joblib
+import numpy as np
+import skops.io as sio
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from skvgrad import MLPAutogradClassifier
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path(__file__).resolve().parent,
+        metavar="DIR",
+        help="folder for the model files (default: next to this script)",
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer epochs, seconds")
+    args = parser.parse_args(argv)
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X / 16.0, y, random_state=0, stratify=y
+    )
+    # A fixed budget of epochs is enough to show the round trips.
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    clf = MLPAutogradClassifier(
+        hidden_layer_sizes=(64,), max_iter=20 if args.quick else 200, random_state=0
+    ).fit(X_train, y_train)
+    print(f"fitted model: accuracy = {clf.score(X_test, y_test):.3f}")
+    expected = clf.predict_proba(X_test)
+    args.output.mkdir(parents=True, exist_ok=True)
+
+    # joblib: fast and general, but never load a file you did not write.
+    joblib_path = args.output / "model.joblib"
+    joblib.dump(clf, joblib_path)
+    from_joblib = joblib.load(joblib_path)
+    assert np.array_equal(from_joblib.predict_proba(X_test), expected)
+    assert np.array_equal(from_joblib.predict(X_test), clf.predict(X_test))
+    print(
+        f"joblib: {joblib_path.stat().st_size:,} bytes, identical predictions, "
+        f"accuracy = {from_joblib.score(X_test, y_test):.3f}"
+    )
+
+    # skops: inspect what the file would build, then trust exactly that.
+    skops_path = args.output / "model.skops"
+    sio.dump(clf, skops_path)
+    untrusted = sio.get_untrusted_types(file=skops_path)
+    print(f"skops: the file needs these types trusted: {untrusted}")
+    from_skops = sio.load(skops_path, trusted=untrusted)
+    assert np.array_equal(from_skops.predict_proba(X_test), expected)
+    assert np.array_equal(from_skops.predict(X_test), clf.predict(X_test))
+    print(
+        f"skops: {skops_path.stat().st_size:,} bytes, identical predictions, "
+        f"accuracy = {from_skops.score(X_test, y_test):.3f}"
+    )
+    print(f"Model files saved to {joblib_path.resolve()} and {skops_path.resolve()}")
+
+
+if __name__ == "__main__":
+    main()
