@@ -3,15 +3,17 @@
 Every benchmark module defines ``NAME``, ``TITLE`` and ``run(quick, repeat)``.
 Times are medians over ``repeat`` rounds; within each round every peer runs
 once, in turn (round-robin), so slow drifts of the machine hit all peers alike.
-Ratios are always ``skvgrad / peer`` (skvgrad's time over the peer's): below 1
-means skvgrad is faster.
+Objects alive before the timing starts are frozen (``gc.freeze``), so the
+garbage collector's cost reflects what each peer allocates, not what the process
+happened to import. Ratios are always ``skvgrad / peer`` (skvgrad's time over
+the peer's): below 1 means skvgrad is faster.
 """
 
 import contextlib
+import gc
 import json
 import math
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -22,6 +24,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RATIO = "skvgrad / peer"
+THREADS = None  # set by run.py --threads: the cap on BLAS / OpenMP threads
 
 
 # Optional peers ---------------------------------------------------------------
@@ -34,6 +37,8 @@ def import_torch():
     except ImportError as exc:
         print(f"notice: PyTorch not importable ({exc}); its rows are skipped.")
         return None
+    if THREADS is not None:
+        torch.set_num_threads(THREADS)
     return torch
 
 
@@ -60,36 +65,49 @@ def time_once(fn):
     return time.perf_counter() - start
 
 
-def interleaved(peers, repeat, min_time=0.2):
+def interleaved(peers, repeat, min_time=0.2, warmup=True):
     """Median seconds per call of each peer, peers interleaved in every round.
 
     Parameters
     ----------
     peers : dict of str to callable
-        Zero-argument callables; the first call of each is a warm-up that also
-        sets how many calls make one measurement (about ``min_time`` seconds).
+        Zero-argument callables.
     repeat : int
         Number of rounds; each round measures every peer once.
     min_time : float
-        Target duration of one measurement.
+        Target duration of one measurement: a measurement is the mean over
+        enough calls to last about this long.
+    warmup : bool
+        Call each peer once first (a warm-up that also sets the number of
+        calls per measurement). Without it every measurement is one call:
+        use that for long runs such as a whole fit.
 
     Returns
     -------
     times : dict of str to float
         Median over the rounds of the mean time per call.
     """
-    number = {}
-    for name, fn in peers.items():
-        first = time_once(fn)
-        number[name] = max(1, math.ceil(min_time / max(first, 1e-9)))
-    samples = {name: [] for name in peers}
-    for _ in range(repeat):
-        for name, fn in peers.items():
-            n = number[name]
-            start = time.perf_counter()
-            for _ in range(n):
-                fn()
-            samples[name].append((time.perf_counter() - start) / n)
+    # Objects that exist now (modules of every peer, data) are frozen: the cyclic
+    # garbage collector then only traverses what the peers create while timed,
+    # so importing PyTorch does not slow down a pure-Python engine's timing.
+    gc.collect()
+    gc.freeze()
+    try:
+        number = dict.fromkeys(peers, 1)
+        if warmup:
+            for name, fn in peers.items():
+                first = time_once(fn)
+                number[name] = max(1, math.ceil(min_time / max(first, 1e-9)))
+        samples = {name: [] for name in peers}
+        for _ in range(repeat):
+            for name, fn in peers.items():
+                n = number[name]
+                start = time.perf_counter()
+                for _ in range(n):
+                    fn()
+                samples[name].append((time.perf_counter() - start) / n)
+    finally:
+        gc.unfreeze()
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
@@ -135,13 +153,15 @@ class Target:
         )
 
 
-def fmt(value, spec=".3g"):
-    """A table cell: ``-`` for None, strings as they are, numbers by ``spec``."""
+def fmt(value):
+    """A table cell: ``-`` for None, strings as they are, numbers readably."""
     if value is None:
         return "-"
     if isinstance(value, str):
         return value
-    return format(value, spec)
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
 
 
 def header(name, title):
@@ -202,6 +222,8 @@ def peak_rss_mib():
     """Peak RSS of this process in MiB (since the last reset, on Linux)."""
     hwm = _status_kib("VmHWM")
     if hwm is None:  # no /proc: whole-process peak (kB on Linux, bytes on macOS)
+        import resource
+
         maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return maxrss / 1024 / (1024 if sys.platform == "darwin" else 1)
     return hwm / 1024
