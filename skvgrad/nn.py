@@ -51,22 +51,48 @@ ACTIVATIONS = {
 """Hidden-layer activations by name, each built from engine operations."""
 
 
-_DERIVATIVES = {
-    "identity": None,
-    "logistic": lambda a: a * (1 - a),
-    "tanh": lambda a: 1 - a * a,
-    "relu": lambda a: a > 0,
+def _sigmoid_inplace(z):
+    """Logistic function of ``z``, written into ``z``."""
+    z *= 0.5
+    np.tanh(z, out=z)
+    z *= 0.5
+    z += 0.5
+    return z
+
+
+def _tanh_grad(g, a):
+    """``g * (1 - a**2)`` with a single temporary."""
+    d = np.multiply(a, a)
+    np.subtract(1, d, out=d)
+    d *= g
+    return d
+
+
+def _logistic_grad(g, a):
+    """``g * a * (1 - a)`` with a single temporary."""
+    d = np.subtract(1, a)
+    d *= a
+    d *= g
+    return d
+
+
+_FUSED = {
+    "identity": (lambda z: z, lambda g, a: g),
+    "logistic": (_sigmoid_inplace, _logistic_grad),
+    "tanh": (lambda z: np.tanh(z, out=z), _tanh_grad),
+    "relu": (lambda z: np.maximum(z, 0, out=z), lambda g, a: g * (a > 0)),
 }
-"""Derivatives of activations written in terms of their output, for ``dense``."""
+"""Activations for ``dense``: in place on the pre-activation, and the VJP from
+the output (as hand-written backpropagation computes them)."""
 
 
 @engine.primitive
 def dense(h, W, b, activation):
     """One fused layer ``activation(h @ W + b)``, for a named activation.
 
-    The VJP reuses the layer's output for the activation's derivative (as
-    hand-written backpropagation does) and computes it once for all three
-    inputs. ``h`` may be a SciPy sparse matrix.
+    The activation is applied in place, and the VJP takes its derivative from
+    the layer's output and computes it once for all three inputs. ``h`` may be
+    a SciPy sparse matrix.
 
     Examples
     --------
@@ -80,15 +106,15 @@ def dense(h, W, b, activation):
     >>> check_grad(lambda W: dense(h, W, b, "logistic").sum(), W) < 1e-8
     True
     """
+    forward, backward = _FUSED[activation]
     z = engine.matmul(h, W)
     z += b
-    a = ACTIVATIONS[activation](z)
-    derivative = _DERIVATIVES[activation]
+    a = forward(z)
     memo = []
 
     def grad_z(g):
         if not memo:
-            memo.append(g if derivative is None else g * derivative(a))
+            memo.append(backward(g, a))
         return memo[0]
 
     return a, (
@@ -118,20 +144,24 @@ def log_loss(z, Y, sample_weight, output):
     array([[-0.5,  0.5],
            [ 0.5, -0.5]])
     """
-    if output == "softmax":
+    softmax = output == "softmax"
+    if softmax:
         lse = engine.logsumexp(z, axis=1, keepdims=True)
-        losses = lse[:, 0] - np.einsum("ij,ij->i", Y, z)
-        proba = np.exp(z - lse)
+        per_row = lse[:, 0]
     else:
-        losses = (engine.softplus(z) - Y * z).sum(axis=1)
-        proba = engine.sigmoid(z)
-    total = losses.sum() if sample_weight is None else losses @ sample_weight
+        per_row = engine.softplus(z).sum(axis=1)
+    if sample_weight is None:
+        total = per_row.sum() - np.vdot(Y, z)
+    else:
+        total = (per_row - (Y * z).sum(axis=1)) @ sample_weight
 
     def vjp(g):
-        delta = proba - Y
+        delta = np.exp(z - lse) if softmax else engine.sigmoid(z)  # probabilities
+        delta -= Y
         if sample_weight is not None:
             delta *= sample_weight[:, np.newaxis]
-        return delta * g
+        delta *= g
+        return delta
 
     return total, (vjp,)  # no gradient for the targets and weights
 
@@ -243,7 +273,7 @@ def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
     >>> forward(coefs, intercepts, np.array([[1.0, -2.0]]), ACTIVATIONS["gelu"])
     array([[-0.47...]])
     """
-    fused = activation in _DERIVATIVES
+    fused = isinstance(activation, str) and activation in _FUSED
     if isinstance(activation, str) and not fused:
         activation = ACTIVATIONS[activation]
     h = X

@@ -11,6 +11,8 @@ from skvgrad.engine.tensor import Tensor, _as_float_array
 def _flatten(tree):
     """Leaves of a nested list / tuple / dict of arrays, and how to rebuild it."""
     if isinstance(tree, (list, tuple)):
+        if all(type(item) is np.ndarray for item in tree):  # the common, flat case
+            return list(tree), (list if isinstance(tree, list) else tuple)
         parts = [_flatten(item) for item in tree]
         leaves = [leaf for part_leaves, _ in parts for leaf in part_leaves]
         counts = [len(part_leaves) for part_leaves, _ in parts]

@@ -129,7 +129,14 @@ def square(x):
 def tanh(x):
     """Elementwise hyperbolic tangent."""
     ans = np.tanh(x)
-    return ans, (lambda g: g * (1 - ans * ans),)
+
+    def vjp(g):
+        d = np.asarray(ans * ans)
+        np.subtract(1, d, out=d)
+        d *= g
+        return d
+
+    return ans, (vjp,)
 
 
 def _sigmoid(x):
@@ -161,7 +168,14 @@ def sigmoid(x):
     array([0. , 0.5, 1. ])
     """
     ans = _sigmoid(x)
-    return ans, (lambda g: g * ans * (1 - ans),)
+
+    def vjp(g):
+        d = 1 - ans
+        d *= ans
+        d *= g
+        return d
+
+    return ans, (vjp,)
 
 
 @primitive
@@ -265,6 +279,8 @@ def matmul(a, b):
            [2.]])
     """
     ans = a @ b
+    if isinstance(a, np.ndarray) and a.ndim == 2 and np.ndim(b) == 2:
+        return ans, (lambda g: g @ b.T, lambda g: a.T @ g)
     if sp.issparse(a):
         return np.asarray(ans), (None, lambda g: np.asarray(a.T @ g))
     if np.ndim(a) == 1 and np.ndim(b) == 1:

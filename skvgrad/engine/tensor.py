@@ -1,8 +1,13 @@
 """The Tensor, the primitive mechanism and the backward pass."""
 
 import functools
+import itertools
+import operator
 
 import numpy as np
+
+_next_order = itertools.count().__next__  # creation order: inputs before results
+_by_order = operator.attrgetter("_order")
 
 
 def _as_float_array(value):
@@ -50,7 +55,7 @@ class Tensor:
     array([2., 4., 6.])
     """
 
-    __slots__ = ("value", "grad", "_parents", "_vjps", "__weakref__")
+    __slots__ = ("value", "grad", "_parents", "_vjps", "_order", "__weakref__")
     __array_ufunc__ = None  # NumPy's binary operators return NotImplemented
 
     def __init__(self, value):
@@ -60,6 +65,7 @@ class Tensor:
         self.grad = None
         self._parents = ()
         self._vjps = ()
+        self._order = _next_order()
 
     @property
     def shape(self):
@@ -265,6 +271,7 @@ def primitive(forward):
         out.grad = None
         out._parents = args
         out._vjps = vjps
+        out._order = _next_order()
         return out
 
     return op
@@ -313,29 +320,28 @@ def unbroadcast(grad, shape):
 
 
 def _toposort(root):
-    """Tensors reachable from ``root``, every Tensor before those that use it."""
-    order = []
-    seen = set()
-    stack = [(root, False)]
+    """Tensors reachable from ``root``, each before the Tensors it was made from.
+
+    A Tensor is always created after its inputs, so sorting by creation order,
+    newest first, is a topological order of the graph.
+    """
+    nodes = [root]
+    seen = {id(root)}
+    stack = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
+        for parent in stack.pop()._parents:
             if isinstance(parent, Tensor) and id(parent) not in seen:
-                stack.append((parent, False))
-    return order
+                seen.add(id(parent))
+                nodes.append(parent)
+                stack.append(parent)
+    nodes.sort(key=_by_order, reverse=True)
+    return nodes
 
 
 def backward(root, grad):
     """Run the reverse pass from ``root`` seeded with ``grad``; release the graph."""
     grads = {id(root): grad}
-    for node in reversed(_toposort(root)):
+    for node in _toposort(root):
         g = grads.pop(id(node), None)
         parents, vjps = node._parents, node._vjps
         node._parents = node._vjps = ()
@@ -350,8 +356,8 @@ def backward(root, grad):
             if pg is None:
                 continue
             value = parent.value
-            if np.shape(pg) != np.shape(value):
-                pg = unbroadcast(pg, np.shape(value))
+            if pg.shape != value.shape:
+                pg = unbroadcast(pg, value.shape)
             if pg.dtype != value.dtype:
                 pg = pg.astype(value.dtype)
             key = id(parent)
