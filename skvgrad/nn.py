@@ -279,8 +279,8 @@ def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
     h = X
     last = len(coefs) - 1
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        if i == last:
-            return engine.matmul(h, W) + b
+        if i == last:  # the logits
+            return dense(h, W, b, "identity") if fused else engine.matmul(h, W) + b
         if fused:
             h = dense(h, W, b, activation)
         else:

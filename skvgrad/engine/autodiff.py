@@ -97,7 +97,7 @@ def value_and_grad(fun, argnum=0):
                 f"{len(args)} positional argument(s)."
             )
         leaves, rebuild = _flatten(args[argnum])
-        tensors = [Tensor(_as_float_array(leaf)) for leaf in leaves]
+        tensors = [Tensor(leaf) for leaf in leaves]
         args = list(args)
         args[argnum] = rebuild(tensors)
         out = fun(*args, **kwargs)
