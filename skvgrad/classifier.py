@@ -552,12 +552,10 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         """``dropout`` as one rate per hidden layer, or None."""
         if self.dropout is None:
             return None
-        rates = np.broadcast_to(np.asarray(self.dropout, dtype=float), (n_hidden,))
-        if (
-            rates.ndim != 1
-            or np.ndim(self.dropout) > 1
-            or not np.all((rates >= 0) & (rates < 1))
-        ):
+        rates = np.asarray(self.dropout, dtype=float)
+        if rates.ndim == 0:
+            rates = np.full(n_hidden, rates)
+        if rates.shape != (n_hidden,) or not np.all((rates >= 0) & (rates < 1)):
             raise ValueError(
                 "dropout must be a rate in [0, 1) or one such rate per hidden layer "
                 f"({n_hidden}), got {self.dropout!r}."
@@ -664,6 +662,15 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
                 "Found input variables with inconsistent numbers of samples: "
                 f"X_val has {X_val.shape[0]}, y_val has {y_val.shape[0]}."
             )
+        multilabel = self._target_type == "multilabel-indicator"
+        if (y_val.ndim == 2) != multilabel or (
+            multilabel and y_val.shape[1] != self.n_outputs_
+        ):
+            raise ValueError(
+                f"y_val has shape {y_val.shape}, but the model is fitted on "
+                f"{self._target_type} targets"
+                + (f" with {self.n_outputs_} labels." if multilabel else ".")
+            )
         self._check_known(y_val if y_val.ndim == 1 else np.array([]))
         if sw_val is not None:
             sw_val = _check_sample_weight(
@@ -689,6 +696,8 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         """The body of fit and partial_fit."""
         hidden = self._hidden_layer_sizes()
         dropout = self._dropout_rates(len(hidden))
+        if isinstance(self.scoring, str) and self.scoring not in ("accuracy", "loss"):
+            self._scorer()  # an unknown name fails now, not after an epoch
         first_fit = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
@@ -993,15 +1002,21 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         elif self.scoring == "loss":
             score = -loss
         else:
-            scorer = (
-                get_scorer(self.scoring)
-                if isinstance(self.scoring, str)
-                else self.scoring
-            )
             kwargs = {} if sw_val is None else {"sample_weight": sw_val}
-            score = float(scorer(self, X_val, y_val, **kwargs))
+            with warnings.catch_warnings():
+                # X_val is already validated: it has lost its column names.
+                warnings.filterwarnings(
+                    "ignore", message="X does not have valid feature names"
+                )
+                score = float(self._scorer()(self, X_val, y_val, **kwargs))
         self.validation_scores_.append(score)
         return score
+
+    def _scorer(self):
+        """The scorer of a ``scoring`` other than accuracy and loss."""
+        return (
+            get_scorer(self.scoring) if isinstance(self.scoring, str) else self.scoring
+        )
 
     def _epoch_ends(self, optimizer, params, score):
         """Track improvement after an epoch; return True when training should stop."""

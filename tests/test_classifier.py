@@ -5,8 +5,10 @@ drop-in replacement that follows the same random-number sequence and the same
 update rules, so many tests compare the two fitted on the same data.
 """
 
+import importlib
 import inspect
 import numbers
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -19,6 +21,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import erf, expit, softmax
 from sklearn.datasets import (
     load_breast_cancer,
     load_digits,
@@ -26,10 +29,12 @@ from sklearn.datasets import (
     load_wine,
     make_blobs,
     make_circles,
+    make_classification,
     make_moons,
     make_multilabel_classification,
 )
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, recall_score
 from sklearn.model_selection import (
     GridSearchCV,
     StratifiedKFold,
@@ -40,9 +45,10 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.class_weight import compute_sample_weight
 
 import skvgrad.classifier
-from skvgrad import MLPAutogradClassifier, nn
+from skvgrad import MLPAutogradClassifier, engine, nn
 from skvgrad.engine import Tensor
 
 IGNORE_CONVERGENCE = pytest.mark.filterwarnings(
@@ -1586,3 +1592,856 @@ def test_cross_validated_accuracy_matches_mlpclassifier(dataset, solver):
     ours, ref = scores[MLPAutogradClassifier], scores[MLPClassifier]
     assert ours >= ref - 0.02, f"{ours:.4f} vs MLPClassifier {ref:.4f}"
     assert abs(ours - ref) <= 0.02, f"{ours:.4f} vs MLPClassifier {ref:.4f}"
+
+
+# ======================================================================================
+# Beyond MLPClassifier (issue 7): custom and extra activations, class_weight, dropout,
+# validation data of one's own, scoring, loss_curve_ for lbfgs, decision_function
+# ======================================================================================
+
+EXTRA_ACTIVATIONS = ["gelu", "silu", "softplus", "elu", "leaky_relu"]
+
+# The extras, written here in plain NumPy (gelu exactly, with the error function:
+# the engine's is the tanh approximation, within 1e-3 of it).
+NUMPY_EXTRAS = {
+    "gelu": lambda z: 0.5 * z * (1 + erf(z / np.sqrt(2))),
+    "silu": lambda z: z * expit(z),
+    "softplus": lambda z: np.logaddexp(0, z),
+    "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))),
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+}
+
+
+def _fit_quiet(clf, *args, **kwargs):
+    """``clf.fit(*args, **kwargs)`` without ConvergenceWarnings (fixed budgets)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clf.fit(*args, **kwargs)
+
+
+def _same_params(a, b):
+    """Whether two fitted models have exactly the same weights."""
+    return all(
+        np.array_equal(p, q)
+        for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True)
+    )
+
+
+@cache
+def _split(target):
+    """(X_train, X_val, y_train, y_val) of one of the TARGETS, 70/30."""
+    X, y = TARGETS[target]
+    return tuple(train_test_split(X, y, test_size=0.3, random_state=0))
+
+
+def _imbalanced():
+    """Two overlapping 2-D classes, 9 : 1."""
+    return make_classification(
+        600,
+        n_features=2,
+        n_redundant=0,
+        n_informative=2,
+        n_clusters_per_class=1,
+        weights=[0.9],
+        class_sep=0.5,
+        flip_y=0,
+        random_state=0,
+    )
+
+
+def _hand_log_loss(clf, X, y, sample_weight=None):
+    """Weighted mean log-loss of clf on (X, y), from predict_proba by hand."""
+    P, Y = clf.predict_proba(X), indicator(clf, y)
+    if clf.out_activation_ == "softmax":
+        losses = -(Y * np.log(P)).sum(axis=1)
+    else:
+        p = P[:, 1:] if clf._target_type == "binary" else P
+        losses = -(Y * np.log(p) + (1 - Y) * np.log(1 - p)).sum(axis=1)
+    return np.average(losses, weights=sample_weight)
+
+
+# 1. Custom and extra activations ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", EXTRA_ACTIVATIONS)
+def test_extra_activation_computes_what_its_name_says(name):
+    z = np.linspace(-6, 6, 241)
+    atol = 1e-3 if name == "gelu" else 1e-12
+    assert_allclose(nn.ACTIVATIONS[name](z), NUMPY_EXTRAS[name](z), atol=atol)
+
+
+@pytest.mark.parametrize("name", EXTRA_ACTIVATIONS)
+def test_extra_activation_gradient_through_forward_passes_check_grad(name):
+    rng = np.random.RandomState(0)
+    coefs, intercepts = nn.init_params([3, 6, 5, 2], "relu", rng, np.float64)
+    X = rng.normal(scale=2.0, size=(15, 3))
+    weights = rng.normal(size=(15, 2))  # so the check sees every logit, signed
+
+    def fun(coefs, intercepts):
+        return (nn.forward(coefs, intercepts, X, name) * weights).sum()
+
+    assert engine.check_grad(fun, coefs, intercepts) < 1e-6
+
+
+@pytest.mark.parametrize("name", EXTRA_ACTIVATIONS)
+def test_extra_activation_learns_two_moons(name):
+    clf = MLPAutogradClassifier(
+        (10,), activation=name, solver="lbfgs", max_iter=100, random_state=0
+    )
+    _fit_quiet(clf, X_TRAIN, Y_TRAIN)
+    assert clf.activation == name
+    assert clf.score(X_TEST, Y_TEST) > 0.85
+    assert clf.loss_ < clf.loss_curve_[0]
+
+
+@pytest.mark.parametrize("name", EXTRA_ACTIVATIONS)
+def test_extra_activation_keeps_float32(name):
+    clf = MLPAutogradClassifier((6,), activation=name, max_iter=3, random_state=0)
+    _fit_quiet(clf, X_MOONS.astype(np.float32), Y_MOONS)
+    assert {p.dtype for p in clf.coefs_ + clf.intercepts_} == {np.dtype(np.float32)}
+    assert clf.predict_proba(X_MOONS).dtype == np.float32
+
+
+def test_callable_activation_trains_as_the_same_named_one():
+    params = dict(hidden_layer_sizes=(8,), max_iter=20, random_state=0)
+    by_name = _fit_quiet(
+        MLPAutogradClassifier(activation="silu", **params), X_MOONS, Y_MOONS
+    )
+    by_callable = _fit_quiet(
+        MLPAutogradClassifier(activation=nn.silu, **params), X_MOONS, Y_MOONS
+    )
+    assert _same_params(by_name, by_callable)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_callable_gradient_trains_like_the_hand_derived_fused_layer(solver):
+    # "tanh" uses the fused layer with its derivative written by hand; the callable
+    # goes through the engine's generic graph: the same training, to rounding.
+    params = dict(hidden_layer_sizes=(8, 6), solver=solver, max_iter=30, random_state=0)
+    fused = _fit_quiet(
+        MLPAutogradClassifier(activation="tanh", **params), X_IRIS, Y_IRIS
+    )
+    engine_derived = _fit_quiet(
+        MLPAutogradClassifier(activation=lambda z: engine.tanh(z), **params),
+        X_IRIS,
+        Y_IRIS,
+    )
+    assert fused.n_iter_ == engine_derived.n_iter_
+    assert_params_close(fused, engine_derived, rtol=1e-7, atol=1e-10)
+
+
+def _nested_activation():
+    def my_activation(z):
+        return engine.tanh(z)
+
+    return my_activation
+
+
+@pytest.mark.parametrize(
+    "activation",
+    [lambda z: z * engine.sigmoid(z), _nested_activation()],
+    ids=["lambda", "nested-function"],
+)
+def test_unpicklable_activation_fits_predicts_and_refuses_pickling(
+    activation, tmp_path
+):
+    clf = MLPAutogradClassifier(
+        (8,), activation=activation, solver="lbfgs", random_state=0
+    )
+    _fit_quiet(clf.set_params(max_iter=100), X_TRAIN, Y_TRAIN)
+    assert clf.score(X_TEST, Y_TEST) > 0.85
+    assert_array_equal(clf.predict(X_TEST), clf.predict(X_TEST))
+    with pytest.raises(TypeError, match="module-level"):
+        pickle.dumps(clf)
+    with pytest.raises(TypeError, match="module-level"):
+        joblib.dump(clf, tmp_path / "model.joblib")
+
+
+def test_module_level_callable_round_trips_with_joblib_and_skops(tmp_path):
+    sio = pytest.importorskip("skops.io")
+    clf = _fit_quiet(
+        MLPAutogradClassifier((8,), activation=nn.silu, max_iter=10, random_state=0),
+        X_MOONS,
+        Y_MOONS,
+    )
+    joblib.dump(clf, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    assert loaded.activation is nn.silu
+    assert_array_equal(loaded.predict_proba(X_MOONS), clf.predict_proba(X_MOONS))
+
+    sio.dump(clf, tmp_path / "model.skops")
+    untrusted = sio.get_untrusted_types(file=tmp_path / "model.skops")
+    assert sorted(untrusted) == [
+        "skvgrad.classifier.MLPAutogradClassifier",
+        "skvgrad.nn.silu",
+    ]
+    with pytest.raises(Exception, match="[Uu]ntrusted"):
+        sio.load(
+            tmp_path / "model.skops",
+            trusted=["skvgrad.classifier.MLPAutogradClassifier"],
+        )
+    loaded = sio.load(tmp_path / "model.skops", trusted=untrusted)
+    assert loaded.activation is nn.silu
+    assert_array_equal(loaded.predict_proba(X_MOONS), clf.predict_proba(X_MOONS))
+
+
+USER_MODULE = "skvgrad_test_user_activation"
+
+USER_ACTIVATION = textwrap.dedent(
+    """
+    from skvgrad import engine
+
+
+    def swish(z):
+        return z * engine.sigmoid(z)
+    """
+)
+
+USER_CHILD = textwrap.dedent(
+    """
+    import sys
+
+    import joblib
+    import numpy as np
+    import skops.io as sio
+
+    data = np.load(sys.argv[3])
+    for model in (
+        joblib.load(sys.argv[1]),
+        sio.load(sys.argv[2], trusted=sio.get_untrusted_types(file=sys.argv[2])),
+    ):
+        assert model.activation.__module__ == "skvgrad_test_user_activation"
+        assert np.array_equal(model.predict_proba(data["X"]), data["proba"])
+    print("OK")
+    """
+)
+
+
+def test_user_module_activation_loads_in_a_fresh_interpreter(tmp_path, monkeypatch):
+    # A function of the user's own module, as the README tells users to write it,
+    # and the model loaded where nothing has imported that module yet.
+    sio = pytest.importorskip("skops.io")
+    (tmp_path / f"{USER_MODULE}.py").write_text(USER_ACTIVATION)
+    monkeypatch.syspath_prepend(tmp_path)
+    try:
+        swish = importlib.import_module(USER_MODULE).swish
+        clf = _fit_quiet(
+            MLPAutogradClassifier((8,), activation=swish, max_iter=10, random_state=0),
+            X_MOONS,
+            Y_MOONS,
+        )
+        joblib.dump(clf, tmp_path / "model.joblib")
+        sio.dump(clf, tmp_path / "model.skops")
+    finally:
+        sys.modules.pop(USER_MODULE, None)
+    untrusted = sio.get_untrusted_types(file=tmp_path / "model.skops")
+    assert f"{USER_MODULE}.swish" in untrusted
+    np.savez(tmp_path / "data.npz", X=X_MOONS, proba=clf.predict_proba(X_MOONS))
+    (tmp_path / "child.py").write_text(USER_CHILD)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(tmp_path / "child.py"),
+            str(tmp_path / "model.joblib"),
+            str(tmp_path / "model.skops"),
+            str(tmp_path / "data.npz"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "OK"
+
+
+# 2. class_weight --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+@pytest.mark.parametrize("target", ["binary", "multiclass"])
+def test_class_weight_dict_equals_the_same_sample_weight(target, solver):
+    X, y = TARGETS[target]
+    class_weight = {c: w for c, w in zip(np.unique(y), [3.0, 0.5, 1.5])}
+    params = dict(hidden_layer_sizes=(5,), solver=solver, max_iter=30, random_state=0)
+    weighted_classes = _fit_quiet(
+        MLPAutogradClassifier(class_weight=class_weight, **params), X, y
+    )
+    sample_weight = np.array([class_weight[c] for c in y])
+    weighted_samples = _fit_quiet(
+        MLPAutogradClassifier(**params), X, y, sample_weight=sample_weight
+    )
+    assert_params_close(weighted_classes, weighted_samples, rtol=1e-10, atol=1e-12)
+    unweighted = _fit_quiet(MLPAutogradClassifier(**params), X, y)
+    assert not _same_params(weighted_classes, unweighted)
+
+
+def test_class_weight_dict_with_string_labels():
+    labels = np.array(["no", "yes"])[Y_MOONS]
+    params = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=30, random_state=0)
+    a = _fit_quiet(
+        MLPAutogradClassifier(class_weight={"no": 1.0, "yes": 4.0}, **params),
+        X_MOONS,
+        labels,
+    )
+    b = _fit_quiet(
+        MLPAutogradClassifier(**params),
+        X_MOONS,
+        labels,
+        sample_weight=np.where(labels == "yes", 4.0, 1.0),
+    )
+    assert_params_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_class_weight_balanced_equals_compute_sample_weight():
+    X, y = _imbalanced()
+    params = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=30, random_state=0)
+    balanced = _fit_quiet(
+        MLPAutogradClassifier(class_weight="balanced", **params), X, y
+    )
+    by_hand = _fit_quiet(
+        MLPAutogradClassifier(**params),
+        X,
+        y,
+        sample_weight=compute_sample_weight("balanced", y),
+    )
+    assert_params_close(balanced, by_hand, rtol=1e-10, atol=1e-12)
+
+
+def test_class_weight_multiplies_sample_weight():
+    X, y = X_IRIS, Y_IRIS
+    class_weight = {0: 2.0, 1: 0.5, 2: 1.0}
+    sample_weight = np.random.RandomState(0).uniform(0.1, 3.0, size=len(y))
+    params = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=30, random_state=0)
+    both = _fit_quiet(
+        MLPAutogradClassifier(class_weight=class_weight, **params),
+        X,
+        y,
+        sample_weight=sample_weight,
+    )
+    product = _fit_quiet(
+        MLPAutogradClassifier(**params),
+        X,
+        y,
+        sample_weight=sample_weight * np.array([class_weight[c] for c in y]),
+    )
+    assert_params_close(both, product, rtol=1e-10, atol=1e-12)
+    # The objective is the doubly weighted mean loss.
+    assert both.loss_ == pytest.approx(product.loss_, rel=1e-12)
+
+
+def test_class_weight_balanced_is_refused_by_partial_fit():
+    clf = MLPAutogradClassifier(class_weight="balanced", random_state=0)
+    with pytest.raises(ValueError, match="balanced"):
+        clf.partial_fit(X_MOONS, Y_MOONS, classes=[0, 1])
+    assert not hasattr(clf, "coefs_")
+
+
+def test_class_weight_dict_in_partial_fit_equals_sample_weight():
+    class_weight = {0: 1.0, 1: 3.0}
+    a = MLPAutogradClassifier((5,), class_weight=class_weight, random_state=0)
+    b = MLPAutogradClassifier((5,), random_state=0)
+    sample_weight = np.where(Y_MOONS == 1, 3.0, 1.0)
+    for _ in range(3):
+        a.partial_fit(X_MOONS, Y_MOONS, classes=[0, 1])
+        b.partial_fit(X_MOONS, Y_MOONS, classes=[0, 1], sample_weight=sample_weight)
+    assert_params_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_class_weight_moves_predictions_toward_the_heavy_class():
+    X, y = _imbalanced()
+    params = dict(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=200, random_state=0)
+    recalls, predicted_minority = {}, {}
+    for name, class_weight in [
+        ("none", None),
+        ("balanced", "balanced"),
+        ("dict", {0: 1.0, 1: 20.0}),
+    ]:
+        clf = _fit_quiet(
+            MLPAutogradClassifier(class_weight=class_weight, **params), X, y
+        )
+        pred = clf.predict(X)
+        recalls[name] = recall_score(y, pred)
+        predicted_minority[name] = np.mean(pred == 1)
+    assert recalls["balanced"] > recalls["none"] + 0.05, recalls
+    assert recalls["dict"] > recalls["balanced"], recalls
+    assert predicted_minority["none"] < predicted_minority["balanced"], (
+        predicted_minority
+    )
+    assert predicted_minority["balanced"] < predicted_minority["dict"], (
+        predicted_minority
+    )
+
+
+# 3. dropout -------------------------------------------------------------------------
+
+DROPOUT_PARAMS = dict(hidden_layer_sizes=(16, 8), learning_rate_init=0.01, max_iter=15)
+
+
+def test_dropout_training_is_reproducible_and_predictions_deterministic():
+    a = _fit_quiet(
+        MLPAutogradClassifier(dropout=0.3, random_state=0, **DROPOUT_PARAMS),
+        X_MOONS,
+        Y_MOONS,
+    )
+    b = _fit_quiet(
+        MLPAutogradClassifier(dropout=0.3, random_state=0, **DROPOUT_PARAMS),
+        X_MOONS,
+        Y_MOONS,
+    )
+    assert _same_params(a, b)
+    assert a.loss_curve_ == b.loss_curve_
+    assert_array_equal(a.predict_proba(X_MOONS), a.predict_proba(X_MOONS))
+    assert_array_equal(a.predict(X_MOONS), b.predict(X_MOONS))
+    # Prediction uses the whole network, unscaled: the plain forward pass.
+    logits = nn.forward(a.coefs_, a.intercepts_, X_MOONS, a.activation)
+    assert_array_equal(a.decision_function(X_MOONS), logits.ravel())
+
+
+def test_dropout_changes_training():
+    none = _fit_quiet(
+        MLPAutogradClassifier(random_state=0, **DROPOUT_PARAMS), X_MOONS, Y_MOONS
+    )
+    dropped = _fit_quiet(
+        MLPAutogradClassifier(dropout=0.3, random_state=0, **DROPOUT_PARAMS),
+        X_MOONS,
+        Y_MOONS,
+    )
+    assert not np.allclose(none.coefs_[0], dropped.coefs_[0])
+    # The training loss (of the thinned networks) stays higher.
+    assert dropped.loss_ > none.loss_
+
+
+def test_dropout_per_layer_rates():
+    fits = {
+        str(rates): _fit_quiet(
+            MLPAutogradClassifier(dropout=rates, random_state=0, **DROPOUT_PARAMS),
+            X_MOONS,
+            Y_MOONS,
+        )
+        for rates in [None, [0.5, 0.0], [0.0, 0.5], [0.3, 0.3], 0.3]
+    }
+    assert _same_params(fits["[0.3, 0.3]"], fits["0.3"])
+    for a, b in [
+        ("None", "[0.5, 0.0]"),
+        ("None", "[0.0, 0.5]"),
+        ("[0.5, 0.0]", "[0.0, 0.5]"),
+    ]:
+        assert not _same_params(fits[a], fits[b]), (a, b)
+
+
+@pytest.mark.parametrize("zero", [0, 0.0, [0.0, 0.0], np.zeros(2)])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_dropout_zero_is_no_dropout(zero, solver):
+    params = dict(DROPOUT_PARAMS, solver=solver, random_state=0)
+    a = _fit_quiet(MLPAutogradClassifier(dropout=zero, **params), X_MOONS, Y_MOONS)
+    b = _fit_quiet(MLPAutogradClassifier(**params), X_MOONS, Y_MOONS)
+    assert _same_params(a, b)
+    assert a.loss_curve_ == b.loss_curve_
+
+
+def test_inverted_dropout_zeroes_units_at_the_rate_and_scales_the_rest():
+    # Logits = the last hidden layer itself (identity output weights), so the
+    # dropped-out hidden units are visible.
+    rng = np.random.RandomState(0)
+    coefs = [rng.normal(size=(3, 50)), np.eye(50)]
+    intercepts = [rng.normal(size=50), np.zeros(50)]
+    X = rng.normal(size=(200, 3))
+    full = nn.forward(coefs, intercepts, X, "tanh")
+    dropped = nn.forward(coefs, intercepts, X, "tanh", [0.25], rng)
+    zeroed = dropped == 0
+    assert zeroed.mean() == pytest.approx(0.25, abs=0.01)
+    assert_allclose(dropped[~zeroed], full[~zeroed] / 0.75, rtol=1e-12)
+    # Hence the expected output is the full network's.
+    mean = np.mean(
+        [
+            nn.forward(coefs, intercepts, X[:5], "tanh", [0.25], rng)
+            for _ in range(4000)
+        ],
+        axis=0,
+    )
+    assert_allclose(mean, full[:5], atol=0.03)
+
+
+@pytest.mark.parametrize(
+    "dropout",
+    [
+        [0.1, 0.2, 0.3],
+        [0.1],
+        [[0.1, 0.2]],
+        [0.1, 1.0],
+        [1.0, 0.0],
+        [-0.1, 0.0],
+        1.0,
+        1.5,
+    ],
+    ids=[
+        "too-long",
+        "too-short",
+        "nested",
+        "rate-1",
+        "rate-1-first",
+        "negative",
+        "1.0",
+        "1.5",
+    ],
+)
+@IGNORE_CONVERGENCE  # "too-short" trains today: skvgrad broadcasts [0.1]
+def test_bad_dropout_raises_a_value_error_naming_it(dropout):
+    clf = MLPAutogradClassifier(dropout=dropout, **DROPOUT_PARAMS)
+    with pytest.raises(ValueError, match="dropout"):
+        clf.fit(X_MOONS, Y_MOONS)
+    assert not hasattr(clf, "coefs_")
+
+
+def test_dropout_with_lbfgs_raises():
+    clf = MLPAutogradClassifier(solver="lbfgs", dropout=0.2)
+    with pytest.raises(ValueError, match="stochastic solver"):
+        clf.fit(X_MOONS, Y_MOONS)
+
+
+def test_validation_is_scored_without_dropout():
+    X_train, X_val, y_train, y_val = _split("binary")
+    clf = _fit_quiet(
+        MLPAutogradClassifier(dropout=0.5, random_state=0, **DROPOUT_PARAMS),
+        X_train,
+        y_train,
+        X_val=X_val,
+        y_val=y_val,
+    )
+    assert clf.validation_scores_[-1] == clf.score(X_val, y_val)
+    assert clf.validation_loss_curve_[-1] == pytest.approx(
+        _hand_log_loss(clf, X_val, y_val), rel=1e-9
+    )
+
+
+# 4. Validation data of one's own, and scoring -----------------------------------------
+
+VAL_PARAMS = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, random_state=0)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_validation_curves_are_recorded_every_epoch(target, weighted):
+    X_train, X_val, y_train, y_val = _split(target)
+    sw_val = np.random.RandomState(0).uniform(0.2, 3, len(X_val)) if weighted else None
+    clf = _fit_quiet(
+        MLPAutogradClassifier(max_iter=12, **VAL_PARAMS),
+        X_train,
+        y_train,
+        X_val=X_val,
+        y_val=y_val,
+        sample_weight_val=sw_val,
+    )
+    assert clf.n_iter_ == 12
+    assert len(clf.validation_scores_) == len(clf.validation_loss_curve_) == 12
+    assert len(clf.loss_curve_) == 12
+    # The last epoch's entries are those of the returned model, by hand.
+    assert clf.validation_scores_[-1] == pytest.approx(
+        accuracy_score(y_val, clf.predict(X_val), sample_weight=sw_val), rel=1e-12
+    )
+    assert clf.validation_loss_curve_[-1] == pytest.approx(
+        _hand_log_loss(clf, X_val, y_val, sw_val), rel=1e-9
+    )
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    # The validation set only watches: training is the same as without it.
+    plain = _fit_quiet(
+        MLPAutogradClassifier(max_iter=12, **VAL_PARAMS), X_train, y_train
+    )
+    assert _same_params(clf, plain)
+    assert clf.loss_curve_ == plain.loss_curve_
+    assert plain.validation_scores_ is None
+    assert plain.validation_loss_curve_ is None
+    assert plain.best_validation_score_ is None
+
+
+def test_early_stopping_split_records_the_validation_loss_too():
+    clf = _fit_quiet(
+        MLPAutogradClassifier(early_stopping=True, max_iter=30, **VAL_PARAMS),
+        X_MOONS,
+        Y_MOONS,
+    )
+    assert len(clf.validation_loss_curve_) == len(clf.validation_scores_) == clf.n_iter_
+
+
+@pytest.mark.parametrize("scoring", [None, "loss"])
+def test_early_stopping_on_x_val_keeps_the_best_epochs_weights(scoring):
+    X_train, X_val, y_train, y_val = _split("binary")
+    params = dict(VAL_PARAMS, scoring=scoring, n_iter_no_change=5)
+    es = _fit_quiet(
+        MLPAutogradClassifier(early_stopping=True, max_iter=300, **params),
+        X_train,
+        y_train,
+        X_val=X_val,
+        y_val=y_val,
+    )
+    assert es.n_iter_ < 300, "early stopping did not stop"
+    # X_val replaces the random split: every epoch trains on all of X_train.
+    assert es.t_ == es.n_iter_ * len(X_train)
+    best = int(np.argmax(es.validation_scores_))
+    assert best + 1 < es.n_iter_, "the best epoch must not be the last one"
+    assert es.best_validation_score_ == es.validation_scores_[best]
+    # The returned model scores the best epoch's score, recomputed.
+    if scoring is None:
+        assert es.score(X_val, y_val) == es.best_validation_score_
+    else:
+        assert -_hand_log_loss(es, X_val, y_val) == pytest.approx(
+            es.best_validation_score_, rel=1e-9
+        )
+    # ... and has the weights of a run that stops at that epoch.
+    short = _fit_quiet(
+        MLPAutogradClassifier(max_iter=best + 1, **dict(params, n_iter_no_change=999)),
+        X_train,
+        y_train,
+        X_val=X_val,
+        y_val=y_val,
+    )
+    assert short.validation_scores_ == es.validation_scores_[: best + 1]
+    assert _same_params(es, short)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(X_val=X_MOONS[:20]), "together"),
+        (dict(y_val=Y_MOONS[:20]), "together"),
+        (dict(sample_weight_val=np.ones(20)), "sample_weight_val"),
+        (dict(X_val=X_MOONS[:20], y_val=np.full(20, 2)), "classes"),
+        (dict(X_val=X_MOONS[:20, :1], y_val=Y_MOONS[:20]), "features"),
+        (dict(X_val=X_MOONS[:20], y_val=Y_MOONS[:19]), "inconsistent"),
+        (
+            dict(X_val=X_MOONS[:20], y_val=Y_MOONS[:20], sample_weight_val=np.ones(5)),
+            "sample_weight",
+        ),
+    ],
+    ids=[
+        "X_val-alone",
+        "y_val-alone",
+        "sample_weight_val-alone",
+        "unseen-class",
+        "wrong-n-features",
+        "wrong-n-labels",
+        "wrong-n-weights",
+    ],
+)
+def test_bad_validation_data_raises(kwargs, match):
+    clf = MLPAutogradClassifier(max_iter=3, **VAL_PARAMS)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X_MOONS, Y_MOONS, **kwargs)
+    assert not hasattr(clf, "coefs_")
+
+
+def test_x_val_with_lbfgs_raises():
+    clf = MLPAutogradClassifier(solver="lbfgs")
+    with pytest.raises(ValueError, match="lbfgs"):
+        clf.fit(X_MOONS, Y_MOONS, X_val=X_MOONS[:20], y_val=Y_MOONS[:20])
+
+
+def test_x_val_dataframe_with_a_scorer_gives_no_feature_name_warning():
+    pd = pytest.importorskip("pandas")
+    X_train, X_val, y_train, y_val = _split("binary")
+    X_train, X_val = (pd.DataFrame(X, columns=["a", "b"]) for X in (X_train, X_val))
+    clf = MLPAutogradClassifier(scoring="balanced_accuracy", max_iter=3, **VAL_PARAMS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    assert len(clf.validation_scores_) == 3
+
+
+def test_scoring_loss_is_the_negated_validation_loss():
+    X_train, X_val, y_train, y_val = _split("multiclass")
+    clf = _fit_quiet(
+        MLPAutogradClassifier(scoring="loss", max_iter=10, **VAL_PARAMS),
+        X_train,
+        y_train,
+        X_val=X_val,
+        y_val=y_val,
+    )
+    assert clf.validation_scores_ == [-loss for loss in clf.validation_loss_curve_]
+    assert clf.best_validation_score_ == -min(clf.validation_loss_curve_)
+
+
+def test_scoring_by_scorer_name():
+    X, y = _imbalanced()
+    X_train, X_val, y_train, y_val = train_test_split(X, y, random_state=0, stratify=y)
+    params = dict(VAL_PARAMS, max_iter=10)
+    balanced = _fit_quiet(
+        MLPAutogradClassifier(scoring="balanced_accuracy", **params),
+        X_train,
+        y_train,
+        X_val=X_val,
+        y_val=y_val,
+    )
+    plain = _fit_quiet(
+        MLPAutogradClassifier(scoring="accuracy", **params),
+        X_train,
+        y_train,
+        X_val=X_val,
+        y_val=y_val,
+    )
+    pred = balanced.predict(X_val)
+    assert balanced.validation_scores_[-1] == pytest.approx(
+        balanced_accuracy_score(y_val, pred), rel=1e-12
+    )
+    assert plain.validation_scores_[-1] == accuracy_score(y_val, pred)
+    assert balanced.validation_scores_ != plain.validation_scores_
+    # Early stopping keeps the model of the best balanced accuracy.
+    es = _fit_quiet(
+        MLPAutogradClassifier(
+            scoring="balanced_accuracy",
+            early_stopping=True,
+            **dict(params, max_iter=60),
+        ),
+        X_train,
+        y_train,
+        X_val=X_val,
+        y_val=y_val,
+    )
+    assert es.best_validation_score_ == max(es.validation_scores_)
+    assert balanced_accuracy_score(y_val, es.predict(X_val)) == pytest.approx(
+        es.best_validation_score_, rel=1e-12
+    )
+
+
+def test_scoring_callable_is_called_every_epoch_with_the_current_model():
+    X_train, X_val, y_train, y_val = _split("binary")
+    sw_val = np.random.RandomState(0).uniform(0.5, 2.0, len(X_val))
+    seen = []
+
+    def scorer(estimator, X, y, sample_weight=None):
+        seen.append((estimator.predict_proba(X), y, sample_weight))
+        return float(len(seen))
+
+    clf = _fit_quiet(
+        MLPAutogradClassifier(scoring=scorer, max_iter=4, **VAL_PARAMS),
+        X_train,
+        y_train,
+        X_val=X_val,
+        y_val=y_val,
+        sample_weight_val=sw_val,
+    )
+    assert clf.validation_scores_ == [1.0, 2.0, 3.0, 4.0]
+    assert len(seen) == 4
+    proba, y, sample_weight = seen[-1]
+    assert_array_equal(proba, clf.predict_proba(X_val))
+    assert_array_equal(y, y_val)
+    assert_allclose(sample_weight, sw_val)
+    assert not np.array_equal(seen[0][0], seen[-1][0])  # a new model every epoch
+
+
+def test_early_stopping_watches_the_scoring_callable():
+    X_train, X_val, y_train, y_val = _split("binary")
+
+    def worse_every_epoch(estimator, X, y):
+        return -float(estimator.n_iter_)
+
+    params = dict(VAL_PARAMS, n_iter_no_change=3)
+    clf = _fit_quiet(
+        MLPAutogradClassifier(
+            scoring=worse_every_epoch, early_stopping=True, max_iter=100, **params
+        ),
+        X_train,
+        y_train,
+        X_val=X_val,
+        y_val=y_val,
+    )
+    # Best at the first epoch; stops once 3 more epochs have not improved on it.
+    assert clf.n_iter_ == 5
+    assert clf.validation_scores_ == [-1.0, -2.0, -3.0, -4.0, -5.0]
+    first_epoch = _fit_quiet(
+        MLPAutogradClassifier(max_iter=1, **params), X_train, y_train
+    )
+    assert _same_params(clf, first_epoch)
+
+
+def test_unknown_scoring_name_raises():
+    X_train, X_val, y_train, y_val = _split("binary")
+    clf = MLPAutogradClassifier(scoring="no_such_scorer", max_iter=2, **VAL_PARAMS)
+    with pytest.raises(ValueError, match="no_such_scorer"):
+        clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)
+
+
+# 5. loss_curve_ for lbfgs -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("max_iter", [5, 30, 2000])
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_lbfgs_loss_curve_has_one_entry_per_iteration(target, max_iter):
+    X, y = TARGETS[target]
+    clf = MLPAutogradClassifier(
+        (8,), solver="lbfgs", max_iter=max_iter, alpha=1e-2, random_state=0
+    )
+    _fit_quiet(clf, X, y)
+    assert len(clf.loss_curve_) == clf.n_iter_ <= max_iter
+    assert clf.loss_curve_[-1] == pytest.approx(clf.loss_, rel=1e-12)
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    # Each entry is the objective at that iterate: the last one at the returned
+    # weights, and the first one below the objective at the initial weights.
+    Y = indicator(clf, y)
+    final = nn.objective(
+        clf.coefs_ + clf.intercepts_, X, Y, None, 1e-2, "relu", clf.out_activation_
+    )
+    assert clf.loss_curve_[-1] == pytest.approx(float(final), rel=1e-9)
+    coefs, intercepts = nn.init_params(
+        [X.shape[1], 8, clf.n_outputs_], "relu", np.random.RandomState(0), np.float64
+    )
+    initial = nn.objective(
+        coefs + intercepts, X, Y, None, 1e-2, "relu", clf.out_activation_
+    )
+    assert clf.loss_curve_[0] < float(initial)
+    assert np.all(np.diff(clf.loss_curve_) <= 1e-12), "L-BFGS-B never goes uphill"
+
+
+# 6. decision_function -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_decision_function_is_consistent_with_predict_and_predict_proba(target, solver):
+    X, y = TARGETS[target]
+    clf = _fit_quiet(
+        MLPAutogradClassifier((8,), solver=solver, max_iter=50, random_state=0), X, y
+    )
+    scores = clf.decision_function(X)
+    proba = clf.predict_proba(X)
+    pred = clf.predict(X)
+    logits = nn.forward(clf.coefs_, clf.intercepts_, X, clf.activation)
+    if target == "binary":
+        assert scores.shape == (len(X),)
+        assert_array_equal(scores, logits[:, 0])
+        assert_array_equal(clf.classes_[(scores > 0).astype(int)], pred)
+        assert_allclose(expit(scores), proba[:, 1], rtol=1e-12, atol=1e-15)
+    elif target == "multiclass":
+        assert scores.shape == (len(X), 3)
+        assert_array_equal(scores, logits)
+        assert_array_equal(clf.classes_[scores.argmax(axis=1)], pred)
+        assert_allclose(softmax(scores, axis=1), proba, rtol=1e-12, atol=1e-15)
+    else:
+        assert scores.shape == y.shape == (len(X), 3)
+        assert_array_equal(scores, logits)
+        assert_array_equal((scores > 0).astype(int), pred)
+        assert_allclose(expit(scores), proba, rtol=1e-12, atol=1e-15)
+    # Not every prediction is the same class: the check has something to check.
+    assert len(np.unique(pred, axis=0)) > 1
+
+
+def test_decision_function_with_string_labels_keeps_the_dtype_and_checks_input():
+    labels = np.array(["no", "yes"])[Y_MOONS]
+    clf = _fit_quiet(
+        MLPAutogradClassifier((8,), solver="lbfgs", max_iter=50, random_state=0),
+        X_MOONS.astype(np.float32),
+        labels,
+    )
+    scores = clf.decision_function(X_MOONS)
+    assert scores.dtype == np.float32
+    assert_array_equal(np.where(scores > 0, "yes", "no"), clf.predict(X_MOONS))
+    # Sparse input: the same logits, to float32 rounding (another summation order).
+    assert_allclose(clf.decision_function(sp.csr_matrix(X_MOONS)), scores, rtol=1e-5)
+    with pytest.raises(ValueError, match="features"):
+        clf.decision_function(X_MOONS[:, :1])
+
+
+def test_decision_function_before_fit_raises():
+    with pytest.raises(NotFittedError):
+        MLPAutogradClassifier().decision_function(X_MOONS)
