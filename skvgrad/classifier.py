@@ -855,8 +855,12 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         self, X, Y, y, sample_weight, rng, incremental, validation, dropout
     ):
         """Mini-batch training with SGD or Adam, scored on validation data."""
-        params = self.coefs_ + self.intercepts_
-        optimizer = self._make_optimizer(params, incremental)
+        # The optimizer sees one vector (one update for all layers); the network
+        # sees views of it with the layers' shapes.
+        shapes = [p.shape for p in self.coefs_ + self.intercepts_]
+        flat = optim.pack(self.coefs_ + self.intercepts_)
+        params = optim.unpack(flat, shapes)
+        optimizer = self._make_optimizer([flat], incremental)
         self.n_iter_ = 0  # epochs of this call, as MLPClassifier counts them
         if validation is None and self.early_stopping:
             X, Y, sample_weight, validation = self._validation_split(
@@ -912,7 +916,8 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
                         if not np.isfinite(loss):
                             self._raise_diverged()
                         accumulated += float(loss) * weight
-                        params = optimizer.update_params(params, grads)
+                        [flat] = optimizer.update_params([flat], [optim.pack(grads)])
+                        params = optim.unpack(flat, shapes)
                     n = len(self.coefs_)
                     self.coefs_, self.intercepts_ = params[:n], params[n:]
                     self.n_iter_ += 1

@@ -125,12 +125,13 @@ def dense(h, W, b, activation):
 
 
 @engine.primitive
-def log_loss(z, Y, sample_weight, output):
+def log_loss(z, Y, sample_weight, output, scale=1.0):
     """Summed (weighted) log-loss of output logits ``z``, fused with its gradient.
 
     ``output="logistic"``: independent binary log-losses of each column,
-    summed; ``output="softmax"``: the multinomial log-loss. The VJP is
-    ``w * (p - Y)``, with ``p`` the output probabilities.
+    summed; ``output="softmax"``: the multinomial log-loss. The result is
+    multiplied by ``scale``. The VJP is ``scale * w * (p - Y)``, with ``p`` the
+    output probabilities.
 
     Examples
     --------
@@ -144,10 +145,11 @@ def log_loss(z, Y, sample_weight, output):
     array([[-0.5,  0.5],
            [ 0.5, -0.5]])
     """
-    softmax = output == "softmax"
-    if softmax:
-        lse = engine.logsumexp(z, axis=1, keepdims=True)
-        per_row = lse[:, 0]
+    if output == "softmax":
+        m = np.max(z, axis=1, keepdims=True)
+        e = np.exp(z - m)  # finite logits: training stops at the first non-finite
+        s = e.sum(axis=1, keepdims=True)
+        per_row = (np.log(s) + m)[:, 0]
     else:
         per_row = engine.softplus(z).sum(axis=1)
     if sample_weight is None:
@@ -156,19 +158,19 @@ def log_loss(z, Y, sample_weight, output):
         total = (per_row - (Y * z).sum(axis=1)) @ sample_weight
 
     def vjp(g):
-        delta = np.exp(z - lse) if softmax else engine.sigmoid(z)  # probabilities
+        delta = e / s if output == "softmax" else engine.sigmoid(z)  # probabilities
         delta -= Y
         if sample_weight is not None:
             delta *= sample_weight[:, np.newaxis]
-        delta *= g
+        delta *= g * scale
         return delta
 
-    return total, (vjp,)  # no gradient for the targets and weights
+    return total * scale, (vjp,)  # no gradient for the targets and weights
 
 
 @engine.primitive
-def squared_norm(*arrays):
-    """Sum of the squares of every entry of every array.
+def squared_norm(*arrays, scale=1.0):
+    """Sum of the squares of every entry of every array, times ``scale``.
 
     Examples
     --------
@@ -177,9 +179,9 @@ def squared_norm(*arrays):
     >>> float(squared_norm(np.ones((2, 2)), np.full(3, 2.0)))
     16.0
     """
-    total = sum(float(np.vdot(a, a)) for a in arrays)
+    total = scale * sum(float(np.vdot(a, a)) for a in arrays)
     return np.asarray(total, dtype=np.result_type(*arrays)), tuple(
-        (lambda g, a=a: (2 * g) * a) for a in arrays
+        (lambda g, a=a: (2 * scale * g) * a) for a in arrays
     )
 
 
@@ -341,11 +343,11 @@ def objective(
     n_layers = len(params) // 2
     coefs, intercepts = params[:n_layers], params[n_layers:]
     logits = forward(coefs, intercepts, X, activation, dropout, rng)
-    total = log_loss(logits, Y, sample_weight, output)
-    if alpha:
-        total = total + (0.5 * alpha) * squared_norm(*coefs)
     weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
-    return total / weight_sum
+    loss = log_loss(logits, Y, sample_weight, output, scale=1.0 / weight_sum)
+    if alpha:
+        loss = loss + squared_norm(*coefs, scale=0.5 * alpha / weight_sum)
+    return loss
 
 
 def mean_loss(logits, Y, sample_weight, output):
@@ -359,6 +361,5 @@ def mean_loss(logits, Y, sample_weight, output):
     ...                 "logistic"), 4)
     0.6931
     """
-    total = log_loss(logits, Y, sample_weight, output)
     weight_sum = len(Y) if sample_weight is None else sample_weight.sum()
-    return float(total / weight_sum)
+    return float(log_loss(logits, Y, sample_weight, output, scale=1.0 / weight_sum))

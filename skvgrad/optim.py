@@ -8,7 +8,6 @@ place (they may be read-only memmaps); ``update_params`` returns new arrays.
 
 import math
 import warnings
-from itertools import accumulate
 from typing import NamedTuple
 
 import numpy as np
@@ -314,9 +313,44 @@ class LbfgsResult(NamedTuple):
     message: str
 
 
-def _flatten(arrays):
-    """Concatenate the raveled arrays into one fresh float64 vector."""
-    return np.concatenate([np.ravel(a) for a in arrays], dtype=np.float64)
+def pack(arrays, dtype=None):
+    """Concatenate raveled arrays into one fresh vector.
+
+    Parameters
+    ----------
+    arrays : list of ndarray
+        The arrays, e.g. the weights and intercepts of a network.
+    dtype : dtype, optional
+        dtype of the vector; by default the arrays' common dtype.
+
+    Returns
+    -------
+    vector : ndarray of shape (total size,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.optim import pack, unpack
+    >>> v = pack([np.ones((2, 2)), np.zeros(3)])
+    >>> v
+    array([1., 1., 1., 1., 0., 0., 0.])
+    >>> [a.shape for a in unpack(v, [(2, 2), (3,)])]
+    [(2, 2), (3,)]
+    """
+    return np.concatenate([np.ravel(a) for a in arrays], dtype=dtype)
+
+
+def unpack(vector, shapes):
+    """Views of consecutive pieces of ``vector`` with the given shapes.
+
+    The inverse of :func:`pack`; see its example.
+    """
+    views, start = [], 0
+    for shape in shapes:
+        end = start + math.prod(shape)
+        views.append(vector[start:end].reshape(shape))
+        start = end
+    return views
 
 
 def lbfgs(fun, params, *, max_iter, max_fun, tol, callback=None):
@@ -371,18 +405,14 @@ def lbfgs(fun, params, *, max_iter, max_fun, tol, callback=None):
     """
     shapes = [np.shape(p) for p in params]
     dtypes = [_state_dtype(p) for p in params]
-    ends = list(accumulate(math.prod(s) for s in shapes))
-    starts = [0, *ends[:-1]]
 
     def unflatten(x):
-        return [
-            x[a:b].reshape(s).astype(d)  # astype copies: never a view of SciPy's x
-            for a, b, s, d in zip(starts, ends, shapes, dtypes)
-        ]
+        # astype copies: never a view of SciPy's x
+        return [v.astype(d) for v, d in zip(unpack(x, shapes), dtypes)]
 
     def fun_flat(x):
         loss, grads = fun(unflatten(x))
-        return float(loss), _flatten(grads)
+        return float(loss), pack(grads, dtype=np.float64)
 
     def scipy_callback(intermediate_result):
         loss = float(intermediate_result.fun)
@@ -393,7 +423,7 @@ def lbfgs(fun, params, *, max_iter, max_fun, tol, callback=None):
 
     res = scipy.optimize.minimize(
         fun_flat,
-        _flatten(params),
+        pack(params, dtype=np.float64),
         method="L-BFGS-B",
         jac=True,
         callback=scipy_callback,
