@@ -107,7 +107,7 @@ def dense(h, W, b, activation):
     True
     """
     forward, backward = _FUSED[activation]
-    z = engine.matmul(h, W)
+    z = h @ W  # a NumPy array, also for sparse h
     z += b
     a = forward(z)
     memo = []
@@ -149,13 +149,14 @@ def log_loss(z, Y, sample_weight, output, scale=1.0):
         m = np.max(z, axis=1, keepdims=True)
         e = np.exp(z - m)  # finite logits: training stops at the first non-finite
         s = e.sum(axis=1, keepdims=True)
-        per_row = (np.log(s) + m)[:, 0]
+        normalizer = np.log(s) + m  # log(sum(exp(z))) of each row
     else:
-        per_row = engine.softplus(z).sum(axis=1)
+        normalizer = engine.softplus(z)  # log(1 + exp(z)) of each entry
     if sample_weight is None:
-        total = per_row.sum() - np.vdot(Y, z)
+        total = normalizer.sum() - np.vdot(Y, z)
     else:
-        total = (per_row - (Y * z).sum(axis=1)) @ sample_weight
+        per_row = normalizer.sum(axis=1) - (Y * z).sum(axis=1)
+        total = per_row @ sample_weight
 
     def vjp(g):
         delta = e / s if output == "softmax" else engine.sigmoid(z)  # probabilities
