@@ -504,9 +504,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
             nn.forward(self.coefs_, self.intercepts_, X[i : i + chunk], activation)
             for i in range(0, X.shape[0], chunk)
         ]
-        if len(parts) == 1:
-            return parts[0]
-        return np.concatenate(parts) if parts else np.zeros((0, self.n_outputs_))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def _proba(self, logits):
         """Class probabilities from logits."""
