@@ -1,13 +1,12 @@
 """The Tensor, the primitive mechanism and the backward pass."""
 
 import functools
+import heapq
 import itertools
-import operator
 
 import numpy as np
 
 _next_order = itertools.count().__next__  # creation order: inputs before results
-_by_order = operator.attrgetter("_order")
 
 
 def _as_float_array(value):
@@ -119,13 +118,14 @@ class Tensor:
         reaches this Tensor itself.
         """
         if grad is None:
-            if self.size != 1:
+            value = np.asarray(self.value)
+            if value.size != 1:
                 raise ValueError(
                     "backward() without a gradient needs a Tensor with a single "
                     f"value; this one has shape {self.shape}. Pass grad= or "
                     "reduce it first, e.g. with .sum()."
                 )
-            grad = np.ones_like(self.value)
+            grad = np.ones(value.shape, value.dtype)
         else:
             grad = np.broadcast_to(np.asarray(grad, dtype=self.dtype), self.shape)
         backward(self, grad)
@@ -319,49 +319,42 @@ def unbroadcast(grad, shape):
     return grad
 
 
-def _toposort(root):
-    """Tensors reachable from ``root``, each before the Tensors it was made from.
-
-    A Tensor is always created after its inputs, so sorting by creation order,
-    newest first, is a topological order of the graph.
-    """
-    nodes = [root]
-    seen = {id(root)}
-    stack = [root]
-    while stack:
-        for parent in stack.pop()._parents:
-            if isinstance(parent, Tensor) and id(parent) not in seen:
-                seen.add(id(parent))
-                nodes.append(parent)
-                stack.append(parent)
-    nodes.sort(key=_by_order, reverse=True)
-    return nodes
-
-
 def backward(root, grad):
-    """Run the reverse pass from ``root`` seeded with ``grad``; release the graph."""
+    """Run the reverse pass from ``root`` seeded with ``grad``; release the graph.
+
+    A Tensor is always created after its inputs, so taking the Tensors that
+    received a gradient newest first (a heap on creation order) visits every
+    Tensor after all of the Tensors made from it: each VJP is called once, with
+    the complete gradient.
+    """
     grads = {id(root): grad}
-    for node in _toposort(root):
-        g = grads.pop(id(node), None)
+    heap = [(-root._order, root)]
+    while heap:
+        node = heapq.heappop(heap)[1]
+        g = grads.pop(id(node))
         parents, vjps = node._parents, node._vjps
         node._parents = node._vjps = ()
         if g is None:  # nothing flowed back to this node
             node.grad = np.zeros_like(node.value)
             continue
         node.grad = g
-        for parent, vjp in zip(parents, vjps):
-            if vjp is None or not isinstance(parent, Tensor):
+        for parent, vjp in itertools.zip_longest(parents, vjps):
+            if not isinstance(parent, Tensor):
                 continue
-            pg = vjp(g)
-            if pg is None:
-                continue
-            value = parent.value
-            if pg.shape != value.shape:
-                pg = unbroadcast(pg, value.shape)
-            if pg.dtype != value.dtype:
-                pg = pg.astype(value.dtype)
+            pg = None if vjp is None else vjp(g)
+            if pg is not None:
+                value = parent.value
+                if pg.shape != value.shape:
+                    pg = unbroadcast(pg, value.shape)
+                if pg.dtype != value.dtype:
+                    pg = pg.astype(value.dtype)
             key = id(parent)
-            grads[key] = grads[key] + pg if key in grads else pg
+            if key not in grads:
+                grads[key] = pg
+                heapq.heappush(heap, (-parent._order, parent))
+            elif pg is not None:
+                seen = grads[key]
+                grads[key] = pg if seen is None else seen + pg
 
 
 from skvgrad.engine import ops  # noqa: E402  (ops builds on Tensor)
