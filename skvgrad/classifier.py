@@ -725,6 +725,11 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
             sample_weight = (
                 weights if sample_weight is None else sample_weight * weights
             )
+        if sample_weight is not None and not sample_weight.sum() > 0:
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number"
+                + (" (after class_weight)." if self.class_weight is not None else ".")
+            )
         layer_units = [X.shape[1], *hidden, Y.shape[1]]
         rng = check_random_state(self.random_state)
         if first_fit:

@@ -473,6 +473,13 @@ HAND_WRITTEN_CASES = [
         ValueError,
         "Negative values in data passed to `sample_weight`",
     ),
+    Case(
+        "fit-class_weight-zeroes-every-sample",
+        _with_X(_same, params={"class_weight": {0: 0.0, 1: 0.0, 2: 0.0}}),
+        "fit",
+        ValueError,
+        "Sample weights must contain at least one non-zero number",
+    ),
     # Hyperparameters that pass the constraints but not the deeper checks.
     Case(
         "fit-hidden_layer_sizes-zero",
