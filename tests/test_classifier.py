@@ -2445,3 +2445,46 @@ def test_decision_function_with_string_labels_keeps_the_dtype_and_checks_input()
 def test_decision_function_before_fit_raises():
     with pytest.raises(NotFittedError):
         MLPAutogradClassifier().decision_function(X_MOONS)
+
+
+# Refitting with a changed network or target type -----------------------------------
+
+
+def test_warm_start_with_other_hidden_layer_sizes_raises():
+    clf = MLPAutogradClassifier((5,), warm_start=True, max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_MOONS, Y_MOONS)
+    before = clf.predict_proba(X_MOONS)
+    clf.set_params(hidden_layer_sizes=(7,))
+    with pytest.raises(ValueError, match="layers do not match"):
+        clf.fit(X_MOONS, Y_MOONS)
+    assert_array_equal(clf.predict_proba(X_MOONS), before)
+
+
+def test_partial_fit_with_multilabel_y_after_multiclass_raises():
+    clf = MLPAutogradClassifier(random_state=0)
+    clf.partial_fit(X_MOONS, Y_MOONS % 3, classes=[0, 1, 2])
+    Y = np.column_stack([Y_MOONS, 1 - Y_MOONS])
+    with pytest.raises(ValueError, match="fitted on multiclass targets"):
+        clf.partial_fit(X_MOONS, Y)
+
+
+@IGNORE_CONVERGENCE
+def test_batch_size_larger_than_the_data_warns_and_is_clipped():
+    clf = MLPAutogradClassifier(batch_size=10_000, max_iter=2, random_state=0)
+    with pytest.warns(UserWarning, match="It is going to be clipped"):
+        clf.fit(X_MOONS, Y_MOONS)
+    # One batch per epoch: t_ counts every sample once per epoch.
+    assert clf.t_ == 2 * len(X_MOONS)
+
+
+def test_verbose_without_tqdm_prints_the_validation_score(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    clf = MLPAutogradClassifier(
+        early_stopping=True, max_iter=3, verbose=True, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_MOONS, Y_MOONS)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if "Validation" in ln]
+    assert lines == [f"Validation score: {s:f}" for s in clf.validation_scores_]
