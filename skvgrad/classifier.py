@@ -27,6 +27,7 @@ from skvgrad import nn, optim
 from skvgrad.engine import value_and_grad
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+_LOSS_AND_GRAD = value_and_grad(nn.objective)
 _OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam}
 
 
@@ -820,8 +821,6 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_lbfgs(self, X, Y, sample_weight):
         """Minimise the objective on all the data with SciPy's L-BFGS-B."""
-        loss_and_grad = value_and_grad(nn.objective)
-        activation = self.activation
         curve = []
         with self._progress(self.max_iter) as report:
 
@@ -830,13 +829,13 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
                 report(len(curve), loss)
 
             result = optim.lbfgs(
-                lambda params: loss_and_grad(
+                lambda params: _LOSS_AND_GRAD(
                     params,
                     X,
                     Y,
                     sample_weight,
                     self.alpha,
-                    activation,
+                    self.activation,
                     self.out_activation_,
                 ),
                 self.coefs_ + self.intercepts_,
@@ -887,40 +886,28 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
                     stacklevel=6,
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
-        activation = self.activation
-        loss_and_grad = value_and_grad(nn.objective)
         weight_total = n_samples if sample_weight is None else sample_weight.sum()
         self.loss_curve_ = list(self.loss_curve_)
-        sample_idx = np.arange(n_samples)
+        order = np.arange(n_samples) if self.shuffle else None
         n_epochs = 1 if incremental else self.max_iter
         with self._progress(n_epochs) as report:
             try:
                 for _ in range(n_epochs):
                     if self.shuffle:
-                        sample_idx = shuffle(sample_idx, random_state=rng)
-                    accumulated = 0.0
-                    for batch in gen_batches(n_samples, batch_size):
-                        idx = sample_idx[batch] if self.shuffle else batch
-                        sw = None if sample_weight is None else sample_weight[idx]
-                        weight = batch.stop - batch.start if sw is None else sw.sum()
-                        if weight == 0:
-                            continue
-                        loss, grads = loss_and_grad(
-                            params,
-                            X[idx],
-                            Y[idx],
-                            sw,
-                            self.alpha,
-                            activation,
-                            self.out_activation_,
-                            dropout,
-                            rng,
-                        )
-                        if not np.isfinite(loss):
-                            self._raise_diverged()
-                        accumulated += float(loss) * weight
-                        [flat] = optimizer.update_params([flat], [optim.pack(grads)])
-                        params = optim.unpack(flat, shapes)
+                        order = shuffle(order, random_state=rng)
+                    flat, accumulated = self._fit_epoch(
+                        X,
+                        Y,
+                        sample_weight,
+                        order,
+                        batch_size,
+                        flat,
+                        shapes,
+                        optimizer,
+                        dropout,
+                        rng,
+                    )
+                    params = optim.unpack(flat, shapes)
                     n = len(self.coefs_)
                     self.coefs_, self.intercepts_ = params[:n], params[n:]
                     self.n_iter_ += 1
@@ -946,6 +933,54 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
             n = len(self.coefs_)
             self.coefs_ = self._best_params[:n]
             self.intercepts_ = self._best_params[n:]
+
+    def _fit_epoch(
+        self,
+        X,
+        Y,
+        sample_weight,
+        order,
+        batch_size,
+        flat,
+        shapes,
+        optimizer,
+        dropout,
+        rng,
+    ):
+        """One pass over the data in mini-batches (in ``order`` when shuffling).
+
+        Returns the new parameter vector and the weighted sum of batch losses.
+        """
+        accumulated = 0.0
+        for batch in gen_batches(X.shape[0], batch_size):
+            idx = batch if order is None else order[batch]
+            sw = None if sample_weight is None else sample_weight[idx]
+            weight = batch.stop - batch.start if sw is None else sw.sum()
+            if weight == 0:  # nothing to learn from, and no loss to divide
+                continue
+            loss, flat = self._train_step(
+                flat, shapes, optimizer, X[idx], Y[idx], sw, dropout, rng
+            )
+            accumulated += loss * weight
+        return flat, accumulated
+
+    def _train_step(self, flat, shapes, optimizer, X, Y, sample_weight, dropout, rng):
+        """One update on one mini-batch; returns its loss and the new vector."""
+        loss, grads = _LOSS_AND_GRAD(
+            optim.unpack(flat, shapes),
+            X,
+            Y,
+            sample_weight,
+            self.alpha,
+            self.activation,
+            self.out_activation_,
+            dropout,
+            rng,
+        )
+        if not np.isfinite(loss):
+            self._raise_diverged()
+        [flat] = optimizer.update_params([flat], [optim.pack(grads)])
+        return float(loss), flat
 
     def _make_optimizer(self, params, incremental):
         """A new optimizer, or the one saved by the previous partial_fit."""

@@ -547,13 +547,13 @@ def test_lbfgs_honours_max_iter():
 
 def test_lbfgs_honours_max_fun(monkeypatch):
     calls = []
-    objective = nn.objective
+    loss_and_grad = skvgrad.classifier._LOSS_AND_GRAD
 
     def counting(*args, **kwargs):
         calls.append(1)
-        return objective(*args, **kwargs)
+        return loss_and_grad(*args, **kwargs)
 
-    monkeypatch.setattr(nn, "objective", counting)
+    monkeypatch.setattr(skvgrad.classifier, "_LOSS_AND_GRAD", counting)
     params = dict(solver="lbfgs", max_fun=10, max_iter=200, random_state=0)
     with pytest.warns(ConvergenceWarning):
         clf = MLPAutogradClassifier(**params).fit(X_MOONS, Y_MOONS)
