@@ -1,7 +1,6 @@
 """MLPAutogradClassifier: scikit-learn's MLPClassifier, trained by skvgrad's engine."""
 
 import contextlib
-import copy
 import warnings
 from numbers import Integral, Real
 
@@ -928,7 +927,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
                         )
             except KeyboardInterrupt:
                 warnings.warn("Training interrupted by user.", stacklevel=6)
-        self._optimizer_state = dict(vars(optimizer))
+        self._optimizer_state = optimizer.state_dict()
         if self.early_stopping:
             n = len(self.coefs_)
             self.coefs_ = self._best_params[:n]
@@ -986,11 +985,8 @@ class MLPAutogradClassifier(ClassifierMixin, BaseEstimator):
         """A new optimizer, or the one saved by the previous partial_fit."""
         cls = _OPTIMIZERS[self.solver]
         if incremental and self._optimizer_state is not None:
-            optimizer = cls.__new__(cls)
-            # A copy: the optimizer updates its buffers in place, and a failed
-            # call must leave the saved state as it was.
-            optimizer.__dict__.update(copy.deepcopy(self._optimizer_state))
-            return optimizer
+            # It copies the saved buffers: a failed call leaves them as they were.
+            return cls.from_state_dict(self._optimizer_state)
         if self.solver == "sgd":
             return cls(
                 params,

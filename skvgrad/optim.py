@@ -31,9 +31,39 @@ def _zeros(params):
 class _Optimizer:
     """Shared bookkeeping: learning rate, the step loop and end-of-epoch hooks."""
 
+    _buffers = ()  # names of the per-parameter state lists, shaped like params
+
     def __init__(self, learning_rate_init):
         self.learning_rate_init = learning_rate_init
         self.learning_rate = float(learning_rate_init)
+
+    def state_dict(self):
+        """The state to continue from later: plain numbers and arrays (shared).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvgrad.optim import SGD
+        >>> opt = SGD([np.zeros(2)], learning_rate_init=0.5, momentum=0.9)
+        >>> w = opt.update_params([np.zeros(2)], [np.ones(2)])[0]
+        >>> again = SGD.from_state_dict(opt.state_dict())
+        >>> again.update_params([w], [np.ones(2)])[0]
+        array([-2.305, -2.305])
+        """
+        return {k: v for k, v in vars(self).items() if k != "_scratch"}
+
+    @classmethod
+    def from_state_dict(cls, state):
+        """An optimizer continuing from ``state_dict()``, with its own copies."""
+        optimizer = cls.__new__(cls)
+        optimizer.__dict__.update(
+            {
+                k: [b.copy() for b in v] if k in cls._buffers else v
+                for k, v in state.items()
+            }
+        )
+        optimizer._scratch = _zeros(getattr(optimizer, cls._buffers[0]))
+        return optimizer
 
     def update_params(self, params, grads):
         """Return the parameters after one step; the inputs are not modified.
@@ -150,6 +180,8 @@ class SGD(_Optimizer):
         self.velocities = _zeros(params)
         self._scratch = _zeros(params)
 
+    _buffers = ("velocities",)
+
     def _state(self):
         """Return the per-parameter buffers."""
         return self.velocities, self._scratch
@@ -255,6 +287,8 @@ class Adam(_Optimizer):
         self.ms = _zeros(params)
         self.vs = _zeros(params)
         self._scratch = _zeros(params)
+
+    _buffers = ("ms", "vs")
 
     def _state(self):
         """Return the per-parameter buffers."""

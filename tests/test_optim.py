@@ -294,3 +294,26 @@ def test_lbfgs_survives_infinite_loss_in_line_search():
 
     res = lbfgs(fun, [np.zeros(2)], max_iter=100, max_fun=1000, tol=1e-5)
     assert math.isfinite(res.loss) and res.params[0][0] <= 1.0
+
+
+@pytest.mark.parametrize("make", [lambda p: SGD(p, momentum=0.9), lambda p: Adam(p)])
+def test_state_dict_round_trip_continues_and_does_not_share_buffers(make):
+    rng = np.random.default_rng(0)
+    params = [rng.normal(size=(3, 2)), rng.normal(size=2)]
+    grads = [[rng.normal(size=p.shape) for p in params] for _ in range(3)]
+    first = make(params)
+    params = first.update_params(params, grads[0])
+    state = first.state_dict()
+    assert "_scratch" not in state
+    saved = {k: [b.copy() for b in v] for k, v in state.items() if isinstance(v, list)}
+    resumed = type(first).from_state_dict(state)
+    got = resumed.update_params(params, grads[1])
+    resumed.update_params(got, grads[2])
+    # The resumed optimizer owns its buffers: its steps leave the state as saved.
+    for name, buffers in saved.items():
+        for before, after in zip(buffers, state[name]):
+            np.testing.assert_array_equal(before, after)
+    # And it continues exactly where the first one stopped.
+    expected = first.update_params(params, grads[1])
+    for e, g in zip(expected, got):
+        np.testing.assert_array_equal(e, g)
