@@ -39,16 +39,9 @@ def init_params(seed=0):
     return params
 
 
-def skvgrad_generic_peer(params, X, y):
-    """Generic engine ops: ``matmul``, ``+ bias``, ``sigmoid``, softplus loss."""
-    from skvgrad.engine import matmul, sigmoid, softplus, value_and_grad
-
-    def loss(params, X, y):
-        W1, b1, W2, b2, W3, b3 = params
-        h = sigmoid(matmul(X, W1) + b1)
-        h = sigmoid(matmul(h, W2) + b2)
-        z = matmul(h, W3) + b3
-        return (softplus(z) - y * z).mean()
+def _engine_peer(loss, params, X, y):
+    """A step that takes ``value_and_grad`` of ``loss``, then ``W - lr * g``."""
+    from skvgrad.engine import value_and_grad
 
     loss_and_grad = value_and_grad(loss)
     state = [p.copy() for p in params]
@@ -60,13 +53,26 @@ def skvgrad_generic_peer(params, X, y):
     return step, lambda: state
 
 
+def skvgrad_generic_peer(params, X, y):
+    """Generic engine ops: ``matmul``, ``+ bias``, ``sigmoid``, softplus loss."""
+    from skvgrad.engine import matmul, sigmoid, softplus
+
+    def loss(params, X, y):
+        W1, b1, W2, b2, W3, b3 = params
+        h = sigmoid(matmul(X, W1) + b1)
+        h = sigmoid(matmul(h, W2) + b2)
+        z = matmul(h, W3) + b3
+        return (softplus(z) - y * z).mean()
+
+    return _engine_peer(loss, params, X, y)
+
+
 def skvgrad_peer(params, X, y):
     """skvgrad as its classifier trains: ``nn.dense`` layers, ``nn.log_loss``.
 
     Both are engine primitives; ``value_and_grad`` differentiates the loss, then
     ``W - lr * g``.
     """
-    from skvgrad.engine import value_and_grad
     from skvgrad.nn import dense, log_loss
 
     def loss(params, X, y):
@@ -76,14 +82,7 @@ def skvgrad_peer(params, X, y):
         z = dense(h, W3, b3, "identity")
         return log_loss(z, y, None, "logistic", scale=1.0 / len(X))
 
-    loss_and_grad = value_and_grad(loss)
-    state = [p.copy() for p in params]
-
-    def step():
-        _, grads = loss_and_grad(state, X, y)
-        state[:] = [p - LR * g for p, g in zip(state, grads)]
-
-    return step, lambda: state
+    return _engine_peer(loss, params, X, y)
 
 
 def numpy_peer(params, X, y):

@@ -19,19 +19,12 @@ Run it with
 
 import argparse
 import time
-import warnings
 from pathlib import Path
 
 import joblib
 import pandas as pd
 from dask.distributed import Client, LocalCluster
-from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV, train_test_split
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-
-from skvgrad import MLPAutogradClassifier
+from grid_search_pipeline import digits_search, report  # the same search
 
 
 def main(argv=None):
@@ -52,17 +45,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a smaller grid, seconds")
     args = parser.parse_args(argv)
 
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, random_state=0, stratify=y
-    )
-    mlp = MLPAutogradClassifier(max_iter=20 if args.quick else 60, random_state=0)
-    pipe = Pipeline([("scale", StandardScaler()), ("mlp", mlp)])
-    sizes = [(16,), (64,)] if args.quick else [(16,), (32,), (64,), (128,)]
-    rates = [1e-3, 1e-2] if args.quick else [3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
-    param_grid = {"mlp__hidden_layer_sizes": sizes, "mlp__learning_rate_init": rates}
-    # Every candidate gets the same budget of epochs.
-    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    search, (X_train, X_test, y_train, y_test) = digits_search(args.quick)
 
     if args.scheduler:
         cluster = None
@@ -79,7 +62,6 @@ def main(argv=None):
     try:
         n_workers = len(client.scheduler_info()["workers"])
         print(f"dask cluster at {client.scheduler.address} with {n_workers} workers")
-        search = GridSearchCV(pipe, param_grid, cv=3, n_jobs=-1)
         start = time.perf_counter()
         with joblib.parallel_config(backend="dask"):
             search.fit(X_train, y_train)
@@ -91,10 +73,7 @@ def main(argv=None):
 
     n_fits = len(search.cv_results_["params"]) * search.n_splits_
     print(f"{n_fits} fits on the cluster in {elapsed:.1f} s")
-    print(f"best parameters: {search.best_params_}")
-    print(f"best cross-validated accuracy = {search.best_score_:.3f}")
-    test_score = search.score(X_test, y_test)
-    print(f"test accuracy of the refitted pipeline = {test_score:.3f}")
+    report(search, X_test, y_test)
 
     args.output.mkdir(parents=True, exist_ok=True)
     path = args.output / "distributed_grid_search.csv"

@@ -30,6 +30,37 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from skvgrad import MLPAutogradClassifier  # noqa: E402
 
 
+def digits_search(quick):
+    """The search of this example, unfitted, and its train/test split of digits.
+
+    ``distributed_grid_search.py`` runs the same search on a dask cluster.
+    """
+    X, y = load_digits(return_X_y=True)
+    split = train_test_split(X, y, random_state=0, stratify=y)
+    mlp = MLPAutogradClassifier(max_iter=20 if quick else 60, random_state=0)
+    pipe = Pipeline([("scale", StandardScaler()), ("mlp", mlp)])
+    param_grid = {
+        "mlp__hidden_layer_sizes": [(16,), (64,)]
+        if quick
+        else [(16,), (32,), (64,), (128,)],
+        "mlp__learning_rate_init": [1e-3, 1e-2]
+        if quick
+        else [3e-4, 1e-3, 3e-3, 1e-2, 3e-2],
+    }
+    # Every candidate gets the same budget of epochs; scikit-learn passes this
+    # filter on to the parallel workers.
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    return GridSearchCV(pipe, param_grid, cv=3, n_jobs=-1), split
+
+
+def report(search, X_test, y_test):
+    """Print the best parameters and the accuracies of a fitted search."""
+    print(f"best parameters: {search.best_params_}")
+    print(f"best cross-validated accuracy = {search.best_score_:.3f}")
+    test_score = search.score(X_test, y_test)
+    print(f"test accuracy of the refitted pipeline = {test_score:.3f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -42,24 +73,11 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a smaller grid, seconds")
     args = parser.parse_args(argv)
 
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, random_state=0, stratify=y
-    )
-    mlp = MLPAutogradClassifier(max_iter=20 if args.quick else 60, random_state=0)
-    pipe = Pipeline([("scale", StandardScaler()), ("mlp", mlp)])
-    sizes = [(16,), (64,)] if args.quick else [(16,), (32,), (64,), (128,)]
-    rates = [1e-3, 1e-2] if args.quick else [3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
-    param_grid = {"mlp__hidden_layer_sizes": sizes, "mlp__learning_rate_init": rates}
-    # Every candidate gets the same budget of epochs; scikit-learn passes this
-    # filter on to the parallel workers.
-    warnings.filterwarnings("ignore", category=ConvergenceWarning)
-    search = GridSearchCV(pipe, param_grid, cv=3, n_jobs=-1).fit(X_train, y_train)
-
-    print(f"best parameters: {search.best_params_}")
-    print(f"best cross-validated accuracy = {search.best_score_:.3f}")
-    test_score = search.score(X_test, y_test)
-    print(f"test accuracy of the refitted pipeline = {test_score:.3f}")
+    search, (X_train, X_test, y_train, y_test) = digits_search(args.quick)
+    search.fit(X_train, y_train)
+    report(search, X_test, y_test)
+    sizes = search.param_grid["mlp__hidden_layer_sizes"]
+    rates = search.param_grid["mlp__learning_rate_init"]
 
     # cv_results_ lists the grid in sorted-key order: sizes vary slowest.
     scores = search.cv_results_["mean_test_score"].reshape(len(sizes), len(rates))

@@ -2488,3 +2488,29 @@ def test_verbose_without_tqdm_prints_the_validation_score(capsys, monkeypatch):
         clf.fit(X_MOONS, Y_MOONS)
     lines = [ln for ln in capsys.readouterr().out.splitlines() if "Validation" in ln]
     assert lines == [f"Validation score: {s:f}" for s in clf.validation_scores_]
+
+
+# What the README's comparison table says of MLPClassifier --------------------------
+
+
+@IGNORE_CONVERGENCE
+def test_float32_lbfgs_stays_float32_where_mlpclassifier_returns_float64():
+    X32 = X_MOONS.astype(np.float32)
+    params = dict(solver="lbfgs", max_iter=20, random_state=0)
+    ref = MLPClassifier(**params).fit(X32, Y_MOONS)
+    ours = MLPAutogradClassifier(**params).fit(X32, Y_MOONS)
+    assert ref.coefs_[0].dtype == np.float64
+    assert {c.dtype for c in ours.coefs_ + ours.intercepts_} == {np.dtype(np.float32)}
+
+
+@IGNORE_CONVERGENCE
+def test_skops_trusts_one_type_where_mlpclassifier_needs_its_optimizer():
+    sio = pytest.importorskip("skops.io")
+    params = dict(max_iter=5, random_state=0)
+    ref = MLPClassifier(**params).fit(X_MOONS, Y_MOONS)
+    ours = MLPAutogradClassifier(**params).fit(X_MOONS, Y_MOONS)
+    theirs = sio.get_untrusted_types(data=sio.dumps(ref))
+    assert any("AdamOptimizer" in name for name in theirs)
+    assert sio.get_untrusted_types(data=sio.dumps(ours)) == [
+        "skvgrad.classifier.MLPAutogradClassifier"
+    ]
