@@ -39,10 +39,8 @@ def init_params(seed=0):
     return params
 
 
-def _engine_peer(loss, params, X, y):
+def _descent_peer(value_and_grad, loss, params, X, y):
     """A step that takes ``value_and_grad`` of ``loss``, then ``W - lr * g``."""
-    from skvgrad.engine import value_and_grad
-
     loss_and_grad = value_and_grad(loss)
     state = [p.copy() for p in params]
 
@@ -55,7 +53,7 @@ def _engine_peer(loss, params, X, y):
 
 def skvgrad_generic_peer(params, X, y):
     """Generic engine ops: ``matmul``, ``+ bias``, ``sigmoid``, softplus loss."""
-    from skvgrad.engine import matmul, sigmoid, softplus
+    from skvgrad.engine import matmul, sigmoid, softplus, value_and_grad
 
     def loss(params, X, y):
         W1, b1, W2, b2, W3, b3 = params
@@ -64,7 +62,7 @@ def skvgrad_generic_peer(params, X, y):
         z = matmul(h, W3) + b3
         return (softplus(z) - y * z).mean()
 
-    return _engine_peer(loss, params, X, y)
+    return _descent_peer(value_and_grad, loss, params, X, y)
 
 
 def skvgrad_peer(params, X, y):
@@ -73,6 +71,7 @@ def skvgrad_peer(params, X, y):
     Both are engine primitives; ``value_and_grad`` differentiates the loss, then
     ``W - lr * g``.
     """
+    from skvgrad.engine import value_and_grad
     from skvgrad.nn import dense, log_loss
 
     def loss(params, X, y):
@@ -82,7 +81,7 @@ def skvgrad_peer(params, X, y):
         z = dense(h, W3, b3, "identity")
         return log_loss(z, y, None, "logistic", scale=1.0 / len(X))
 
-    return _engine_peer(loss, params, X, y)
+    return _descent_peer(value_and_grad, loss, params, X, y)
 
 
 def numpy_peer(params, X, y):
@@ -157,14 +156,7 @@ def autograd_peer(params, X, y):
         softplus = anp.maximum(z, 0) + anp.log1p(anp.exp(-anp.abs(z)))
         return anp.mean(softplus - y * z)
 
-    loss_and_grad = value_and_grad(loss)
-    state = [p.copy() for p in params]
-
-    def step():
-        _, grads = loss_and_grad(state, X, y)
-        state[:] = [p - LR * g for p, g in zip(state, grads)]
-
-    return step, lambda: state
+    return _descent_peer(value_and_grad, loss, params, X, y)
 
 
 def sklearn_peer(params, X, y):
