@@ -1,6 +1,7 @@
-"""skvgrad: a scikit-learn MLP classifier trained by its own autodiff engine."""
+"""skvgrad: scikit-learn MLP estimators trained by their own autodiff engine."""
 
 from skvgrad.classifier import MLPAutogradClassifier
+from skvgrad.regressor import MLPAutogradRegressor
 
-__all__ = ["MLPAutogradClassifier"]
+__all__ = ["MLPAutogradClassifier", "MLPAutogradRegressor"]
 __version__ = "0.1.0"

@@ -1,13 +1,30 @@
 """Multi-layer perceptron pieces built from engine operations.
 
-Nothing here knows about estimators: parameters are lists of arrays (or
-Tensors), and every function works on plain arrays too, which is how
-predictions are made without recording a graph.
+Nothing here knows about estimators. The network's parameters are lists of
+arrays (or Tensors), and every function works on plain arrays too, which is how
+predictions are made without recording a graph. :class:`Objective` turns a
+network, a loss and a penalty into one function of a flat parameter vector:
+what the optimizers minimise.
+
+The tables:
+
+- :data:`ACTIVATIONS`: hidden-layer activations by name.
+- :data:`OUTPUTS`: output layers by name, from raw outputs to predictions.
+- :data:`LOSSES`: built-in losses by name, each a *reduced* loss
+  ``loss(raw, Y, sample_weight, scale) -> scale * sum_i w_i loss_i``.
+  :func:`per_sample` turns a loss written per sample into a reduced one.
 """
 
+import functools
+import math
+
 import numpy as np
+from scipy.special import xlogy
 
 from skvgrad import engine
+from skvgrad.engine import Tensor
+
+# Hidden activations ----------------------------------------------------------------
 
 
 def identity(z):
@@ -124,6 +141,46 @@ def dense(h, W, b, activation):
     )
 
 
+# Output layers -----------------------------------------------------------------------
+
+
+def _logistic_proba(z):
+    """Probabilities of independent logistic outputs, kept inside (0, 1)."""
+    eps = np.finfo(z.dtype).eps
+    return np.clip(engine.sigmoid(z), eps, 1 - eps)
+
+
+OUTPUTS = {
+    "identity": identity,
+    "exp": engine.exp,
+    "logistic": _logistic_proba,
+    "softmax": lambda z: engine.softmax(z, axis=1),
+}
+"""Output layers by name: from the raw outputs (the last layer's
+pre-activation) to predictions (values, rates or probabilities)."""
+
+
+# Losses ------------------------------------------------------------------------------
+
+
+def _weighted(per_row, sample_weight):
+    """Sum of ``per_row`` weighted by ``sample_weight`` (unit weights if None)."""
+    return per_row.sum() if sample_weight is None else per_row @ sample_weight
+
+
+def _reduced_vjp(delta, sample_weight, scale):
+    """The VJP ``g * scale * w * delta`` of a reduced loss (``delta`` is kept)."""
+
+    def vjp(g):
+        if sample_weight is None:
+            return np.multiply(delta, g * scale, dtype=delta.dtype)
+        out = delta * sample_weight[:, np.newaxis]
+        out *= g * scale
+        return out
+
+    return vjp
+
+
 @engine.primitive
 def log_loss(z, Y, sample_weight, output, scale=1.0):
     """Summed (weighted) log-loss of output logits ``z``, fused with its gradient.
@@ -155,8 +212,7 @@ def log_loss(z, Y, sample_weight, output, scale=1.0):
     if sample_weight is None:
         total = normalizer.sum() - np.vdot(Y, z)
     else:
-        per_row = normalizer.sum(axis=1) - (Y * z).sum(axis=1)
-        total = per_row @ sample_weight
+        total = _weighted(normalizer.sum(axis=1) - (Y * z).sum(axis=1), sample_weight)
 
     def vjp(g):
         delta = e / s if output == "softmax" else engine.sigmoid(z)  # probabilities
@@ -167,6 +223,171 @@ def log_loss(z, Y, sample_weight, output, scale=1.0):
         return delta
 
     return total * scale, (vjp,)  # no gradient for the targets and weights
+
+
+@engine.primitive
+def squared_error(z, Y, sample_weight, scale=1.0):
+    """Half the summed (weighted) squared error ``0.5 * sum_i w_i ||z_i - Y_i||^2``.
+
+    Times ``scale``; fused with its VJP ``scale * w * (z - Y)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.nn import squared_error
+    >>> float(squared_error(np.array([[1.0], [3.0]]), np.zeros((2, 1)), None))
+    5.0
+    """
+    residual = z - Y
+    total = 0.5 * _weighted((residual * residual).sum(axis=1), sample_weight)
+    return total * scale, (_reduced_vjp(residual, sample_weight, scale),)
+
+
+@engine.primitive
+def poisson_loss(z, Y, sample_weight, scale=1.0):
+    """Half Poisson deviance of the log-rates ``z``: ``exp(z) - Y z + Y log Y - Y``.
+
+    Summed over outputs and (weighted) samples, times ``scale``; fused with its
+    VJP ``scale * w * (exp(z) - Y)``. It is zero where ``exp(z) == Y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.nn import poisson_loss
+    >>> float(poisson_loss(np.log(np.array([[2.0], [3.0]])),
+    ...                    np.array([[2.0], [3.0]]), None))
+    0.0
+    """
+    rate = np.exp(z)
+    per_entry = rate - Y * z + xlogy(Y, Y) - Y
+    total = _weighted(per_entry.sum(axis=1), sample_weight)
+    return total * scale, (_reduced_vjp(rate - Y, sample_weight, scale),)
+
+
+def huber(raw, y, delta=1.0):
+    """Huber loss of each sample, summed over outputs.
+
+    ``0.5 r**2`` where ``|r| <= delta``, ``delta * (|r| - delta / 2)`` beyond,
+    with ``r = y - raw``: quadratic for small residuals, linear for outliers.
+
+    Parameters
+    ----------
+    raw : Tensor or ndarray of shape (n_samples, n_outputs)
+        The predictions.
+    y : ndarray of shape (n_samples, n_outputs)
+        The targets.
+    delta : float, default=1.0
+        Where the loss turns from quadratic to linear.
+
+    Returns
+    -------
+    loss : Tensor or ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.nn import huber
+    >>> huber(np.array([[0.5], [3.0]]), np.zeros((2, 1)))
+    array([0.125, 2.5  ])
+    """
+    r = y - raw
+    magnitude = engine.where(r > 0, r, -r)
+    clipped = engine.where(magnitude > delta, delta, magnitude)  # min(|r|, delta)
+    return (clipped * (magnitude - 0.5 * clipped)).sum(axis=1)
+
+
+def pinball(raw, y, quantile=0.5):
+    """Pinball (quantile) loss of each sample, summed over outputs.
+
+    ``quantile * r`` where ``r = y - raw >= 0``, ``(quantile - 1) * r`` below:
+    minimised by the ``quantile``-th quantile of the targets.
+
+    Parameters
+    ----------
+    raw : Tensor or ndarray of shape (n_samples, n_outputs)
+        The predictions.
+    y : ndarray of shape (n_samples, n_outputs)
+        The targets.
+    quantile : float, default=0.5
+        The quantile to estimate, in (0, 1).
+
+    Returns
+    -------
+    loss : Tensor or ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.nn import pinball
+    >>> pinball(np.array([[0.0], [0.0]]), np.array([[1.0], [-1.0]]), quantile=0.9)
+    array([0.9, 0.1])
+    """
+    r = y - raw
+    return engine.where(r >= 0, quantile * r, (quantile - 1) * r).sum(axis=1)
+
+
+def per_sample(loss):
+    """A reduced loss from ``loss(raw, y) -> one loss per sample``.
+
+    The reduced loss ``(raw, Y, sample_weight, scale)`` returns
+    ``scale * sum_i w_i loss_i``, and checks that ``loss`` returned a Tensor of
+    shape ``(n_samples,)`` whenever ``raw`` is a Tensor: a plain array would
+    carry no gradient.
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss(raw, y)`` built from engine operations, with ``raw`` and ``y`` of
+        shape ``(n_samples, n_outputs)``.
+
+    Returns
+    -------
+    reduced : callable
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.nn import per_sample
+    >>> def absolute(raw, y):
+    ...     return ((raw - y) ** 2).sum(axis=1) ** 0.5
+    >>> reduced = per_sample(absolute)
+    >>> float(reduced(np.array([[3.0], [-1.0]]), np.zeros((2, 1)), None, 0.5))
+    2.0
+    """
+
+    @functools.wraps(loss)
+    def reduced(raw, Y, sample_weight, scale=1.0):
+        losses = loss(raw, Y)
+        name = getattr(loss, "__name__", repr(loss))
+        if isinstance(raw, Tensor) and not isinstance(losses, Tensor):
+            raise TypeError(
+                f"The loss {name} returned {type(losses).__name__}, not a Tensor: "
+                "it does not depend on the network's output through engine "
+                "operations, so it has no gradient. Write it with skvgrad.engine "
+                "functions (engine.exp, engine.where, ...) or Tensor methods."
+            )
+        if np.shape(losses) != (np.shape(raw)[0],):
+            raise ValueError(
+                f"The loss {name} must return one value per sample, of shape "
+                f"({np.shape(raw)[0]},); it returned shape {np.shape(losses)}. "
+                "Sum over the outputs, e.g. with .sum(axis=1)."
+            )
+        return _weighted(losses, sample_weight) * scale
+
+    return reduced
+
+
+LOSSES = {
+    "log_loss": functools.partial(log_loss, output="softmax"),
+    "binary_log_loss": functools.partial(log_loss, output="logistic"),
+    "squared_error": squared_error,
+    "poisson": poisson_loss,
+    "huber": per_sample(huber),
+    "quantile": per_sample(pinball),
+}
+"""Built-in reduced losses ``(raw, Y, sample_weight, scale)`` by name;
+"huber" and "quantile" take their parameter as a keyword (``delta``,
+``quantile``)."""
 
 
 @engine.primitive
@@ -186,17 +407,7 @@ def squared_norm(*arrays, scale=1.0):
     )
 
 
-def _logistic_proba(z):
-    """Probabilities of independent logistic outputs, kept inside (0, 1)."""
-    eps = np.finfo(z.dtype).eps
-    return np.clip(engine.sigmoid(z), eps, 1 - eps)
-
-
-PROBABILITIES = {
-    "logistic": _logistic_proba,
-    "softmax": lambda z: engine.softmax(z, axis=1),
-}
-"""Output layers by name: logits to probabilities."""
+# The network -------------------------------------------------------------------------
 
 
 def init_params(layer_units, activation, random_state, dtype):
@@ -229,7 +440,7 @@ def init_params(layer_units, activation, random_state, dtype):
     >>> [c.shape for c in coefs], [b.shape for b in intercepts], coefs[0].dtype
     ([(4, 3), (3, 2)], [(3,), (2,)], dtype('float32'))
     """
-    factor = 2.0 if activation == "logistic" else 6.0
+    factor = 2.0 if isinstance(activation, str) and activation == "logistic" else 6.0
     coefs, intercepts = [], []
     for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
         bound = np.sqrt(factor / (fan_in + fan_out))
@@ -241,8 +452,28 @@ def init_params(layer_units, activation, random_state, dtype):
     )
 
 
+def _apply(activation, z):
+    """A custom activation of ``z``; refuses one that drops the gradient."""
+    h = activation(z)
+    if isinstance(z, Tensor) and not isinstance(h, Tensor):
+        name = getattr(activation, "__name__", repr(activation))
+        raise TypeError(
+            f"The activation {name} returned {type(h).__name__}, not a Tensor: it "
+            "does not depend on its input through engine operations, so it has no "
+            "gradient. Write it with skvgrad.engine functions (engine.tanh, "
+            "engine.where, ...) or Tensor methods."
+        )
+    if np.shape(h) != np.shape(z):
+        name = getattr(activation, "__name__", repr(activation))
+        raise ValueError(
+            f"The activation {name} must return an array of its input's shape "
+            f"{np.shape(z)}; it returned shape {np.shape(h)}."
+        )
+    return h
+
+
 def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
-    """Logits of the output layer: affine layers with ``activation`` between them.
+    """Raw outputs of the network: affine layers with ``activation`` between them.
 
     Parameters
     ----------
@@ -252,8 +483,8 @@ def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
         The input.
     activation : str or callable
         The hidden activation: a name in :data:`ACTIVATIONS` (the four of
-        MLPClassifier use the fused :func:`dense` layer) or a callable built
-        from engine operations.
+        scikit-learn's MLP use the fused :func:`dense` layer) or a callable
+        built from engine operations.
     dropout : list of float, optional
         Per hidden layer, the probability of zeroing each unit (inverted
         dropout: the kept units are scaled by ``1 / (1 - rate)``). Training only.
@@ -262,8 +493,8 @@ def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
 
     Returns
     -------
-    logits : ndarray or Tensor of shape (n_samples, n_outputs)
-        A Tensor when any parameter is a Tensor.
+    raw : ndarray or Tensor of shape (n_samples, n_outputs)
+        The output layer's pre-activation; a Tensor when any parameter is one.
 
     Examples
     --------
@@ -282,12 +513,12 @@ def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
     h = X
     last = len(coefs) - 1
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        if i == last:  # the logits
+        if i == last:
             return dense(h, W, b, "identity") if fused else engine.matmul(h, W) + b
         if fused:
             h = dense(h, W, b, activation)
         else:
-            h = activation(engine.matmul(h, W) + b)
+            h = _apply(activation, engine.matmul(h, W) + b)
         if dropout is not None and dropout[i] > 0:
             keep = 1.0 - dropout[i]
             mask = random_state.random_sample(h.shape) < keep
@@ -295,72 +526,106 @@ def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
     return h
 
 
-def objective(
-    params, X, Y, sample_weight, alpha, activation, output, dropout=None, rng=None
-):
-    """The training objective of an MLP classifier.
+def unpack(vector, shapes):
+    """Views of consecutive pieces of ``vector`` with the given shapes.
 
-    ``(sum_i w_i loss_i + 0.5 * alpha * sum ||W||^2) / sum_i w_i``, with the
-    log-loss of the output layer ``output`` and unit weights when
-    ``sample_weight`` is None.
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.nn import unpack
+    >>> [a.shape for a in unpack(np.arange(7.0), [(2, 2), (3,)])]
+    [(2, 2), (3,)]
+    """
+    views, start = [], 0
+    for shape in shapes:
+        end = start + math.prod(shape)
+        views.append(vector[start:end].reshape(shape))
+        start = end
+    return views
+
+
+class Objective:
+    """The training objective of an MLP, as one function of its flat parameters.
+
+    ``(sum_i w_i loss_i + 0.5 * alpha * sum ||W||^2) / sum_i w_i``, with unit
+    weights when ``sample_weight`` is None. The parameter vector holds the
+    weights of every layer, then the intercepts of every layer, raveled.
 
     Parameters
     ----------
-    params : list of ndarray or Tensor
-        The weights of every layer followed by the intercepts of every layer.
-    X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
-        The input.
-    Y : ndarray of shape (n_samples, n_outputs)
-        Binary indicator targets, in the dtype of the parameters.
-    sample_weight : ndarray of shape (n_samples,) or None
-        Per-sample weights.
-    alpha : float
-        L2 penalty on the weights (not the intercepts).
+    layer_units : list of int
+        Units per layer, input and output included.
     activation : str or callable
         The hidden activation (see :func:`forward`).
-    output : {"logistic", "softmax"}
-        The output layer (see :func:`log_loss`).
-    dropout, rng : optional
-        Dropout rates per hidden layer and their random state; see
-        :func:`forward`.
+    loss : callable
+        A reduced loss ``(raw, Y, sample_weight, scale)``: an entry of
+        :data:`LOSSES` or the result of :func:`per_sample`.
+    alpha : float
+        L2 penalty on the weights (not the intercepts).
+    dropout : list of float, optional
+        Dropout rate per hidden layer (see :func:`forward`).
+    random_state : numpy.random.RandomState, optional
+        Draws the dropout masks.
 
-    Returns
-    -------
-    loss : scalar ndarray or Tensor
+    Attributes
+    ----------
+    shapes : list of tuple
+        The shapes of the weights, then of the intercepts.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skvgrad.engine import value_and_grad
-    >>> from skvgrad.nn import objective
-    >>> params = [np.zeros((2, 1)), np.zeros(1)]
-    >>> X, Y = np.array([[1.0, 2.0]]), np.array([[1.0]])
-    >>> loss, grads = value_and_grad(objective)(
-    ...     params, X, Y, None, 0.0, "relu", "logistic"
+    >>> from skvgrad.nn import LOSSES, Objective
+    >>> objective = Objective([2, 1], "relu", LOSSES["binary_log_loss"], alpha=0.0)
+    >>> data, penalty, grad = objective(
+    ...     np.zeros(3), np.array([[1.0, 2.0]]), np.array([[1.0]]), None
     ... )
-    >>> round(float(loss), 4), grads[1]
-    (0.6931, array([-0.5]))
+    >>> round(data, 4), penalty, grad
+    (0.6931, 0.0, array([-0.5, -1. , -0.5]))
     """
-    n_layers = len(params) // 2
-    coefs, intercepts = params[:n_layers], params[n_layers:]
-    logits = forward(coefs, intercepts, X, activation, dropout, rng)
-    weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
-    loss = log_loss(logits, Y, sample_weight, output, scale=1.0 / weight_sum)
-    if alpha:
-        loss = loss + squared_norm(*coefs, scale=0.5 * alpha / weight_sum)
-    return loss
 
+    def __init__(
+        self, layer_units, activation, loss, alpha, dropout=None, random_state=None
+    ):
+        pairs = list(zip(layer_units[:-1], layer_units[1:]))
+        self.shapes = [pair for pair in pairs] + [(n_out,) for _, n_out in pairs]
+        self.n_layers = len(pairs)
+        self.activation = activation
+        self.loss = loss
+        self.alpha = alpha
+        self.dropout = dropout
+        self.random_state = random_state
 
-def mean_loss(logits, Y, sample_weight, output):
-    """Weighted mean log-loss of ``logits`` (no penalty), as a float.
+    def params(self, vector):
+        """The weights and intercepts: views of ``vector`` in their shapes."""
+        views = unpack(vector, self.shapes)
+        return views[: self.n_layers], views[self.n_layers :]
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skvgrad.nn import mean_loss
-    >>> round(mean_loss(np.zeros((2, 1)), np.array([[0.0], [1.0]]), None,
-    ...                 "logistic"), 4)
-    0.6931
-    """
-    weight_sum = len(Y) if sample_weight is None else sample_weight.sum()
-    return float(log_loss(logits, Y, sample_weight, output, scale=1.0 / weight_sum))
+    def __call__(self, vector, X, Y, sample_weight):
+        """The data term, the penalty term and the gradient at ``vector``.
+
+        Returns
+        -------
+        data : float
+            ``sum_i w_i loss_i / sum_i w_i``.
+        penalty : float
+            ``0.5 * alpha * sum ||W||^2 / sum_i w_i``.
+        grad : ndarray of the shape and dtype of ``vector``
+            The gradient of ``data + penalty``.
+        """
+        leaves = [Tensor(view) for view in unpack(vector, self.shapes)]
+        coefs, intercepts = leaves[: self.n_layers], leaves[self.n_layers :]
+        raw = forward(
+            coefs, intercepts, X, self.activation, self.dropout, self.random_state
+        )
+        weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+        data = self.loss(raw, Y, sample_weight, scale=1.0 / weight_sum)
+        if self.alpha:
+            penalty = squared_norm(*coefs, scale=0.5 * self.alpha / weight_sum)
+            (data + penalty).backward()
+            penalty = float(penalty.value)
+        else:
+            data.backward()
+            penalty = 0.0
+        grad = np.concatenate([leaf.grad.ravel() for leaf in leaves])
+        return float(data.value), penalty, grad

@@ -7,12 +7,10 @@ place (they may be read-only memmaps); ``update_params`` returns new arrays.
 """
 
 import math
-import warnings
 from typing import NamedTuple
 
 import numpy as np
 import scipy.optimize
-from sklearn.exceptions import ConvergenceWarning
 
 LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive")
 
@@ -322,82 +320,45 @@ class LbfgsResult(NamedTuple):
 
     Attributes
     ----------
-    params : list of ndarray
-        Final parameters, fresh arrays with the original shapes and dtypes.
+    x : ndarray
+        Final parameter vector, a fresh array of the starting point's dtype.
     loss : float
         Final loss; non-finite if ``fun`` returned a non-finite loss.
     n_iter : int
         Number of L-BFGS iterations, at most ``max_iter``.
-    converged : bool
-        True if SciPy reported convergence and the loss is finite.
+    status : int
+        SciPy's status: 0 converged, 1 an iteration or evaluation limit was
+        reached, 2 the line search failed or the loss was not finite, 99 a
+        callback stopped the optimization.
     message : str
         SciPy's termination message, or a note about a non-finite loss.
 
     Examples
     --------
+    >>> import numpy as np
     >>> from skvgrad.optim import LbfgsResult
-    >>> LbfgsResult([], 0.0, 3, True, "done").n_iter
+    >>> LbfgsResult(np.zeros(2), 0.0, 3, 0, "done").n_iter
     3
     """
 
-    params: list
+    x: np.ndarray
     loss: float
     n_iter: int
-    converged: bool
+    status: int
     message: str
 
 
-def pack(arrays, dtype=None):
-    """Concatenate raveled arrays into one fresh vector.
-
-    Parameters
-    ----------
-    arrays : list of ndarray
-        The arrays, e.g. the weights and intercepts of a network.
-    dtype : dtype, optional
-        dtype of the vector; by default the arrays' common dtype.
-
-    Returns
-    -------
-    vector : ndarray of shape (total size,)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skvgrad.optim import pack, unpack
-    >>> v = pack([np.ones((2, 2)), np.zeros(3)])
-    >>> v
-    array([1., 1., 1., 1., 0., 0., 0.])
-    >>> [a.shape for a in unpack(v, [(2, 2), (3,)])]
-    [(2, 2), (3,)]
-    """
-    return np.concatenate([np.ravel(a) for a in arrays], dtype=dtype)
-
-
-def unpack(vector, shapes):
-    """Views of consecutive pieces of ``vector`` with the given shapes.
-
-    The inverse of :func:`pack`; see its example.
-    """
-    views, start = [], 0
-    for shape in shapes:
-        end = start + math.prod(shape)
-        views.append(vector[start:end].reshape(shape))
-        start = end
-    return views
-
-
-def lbfgs(fun, params, *, max_iter, max_fun, tol, callback=None):
-    """Minimise ``fun`` over a list of arrays with SciPy's L-BFGS-B.
+def lbfgs(fun, x0, *, max_iter, max_fun, tol, callback=None):
+    """Minimise ``fun`` over a parameter vector with SciPy's L-BFGS-B.
 
     Parameters
     ----------
     fun : callable
-        ``fun(params) -> (loss, grads)``: receives fresh arrays with the original
-        shapes and dtypes of ``params`` and returns a scalar loss and a list of
-        gradient arrays of the same shapes.
-    params : list of ndarray
-        Starting point; never modified.
+        ``fun(x) -> (loss, grad)``: receives a fresh vector in the dtype of
+        ``x0`` and returns a scalar loss and a gradient vector of its shape.
+    x0 : ndarray of shape (n_params,)
+        Starting point; never modified. SciPy works in float64; ``fun`` and the
+        result see ``x0``'s dtype.
     max_iter : int
         Maximum number of iterations (SciPy's ``maxiter``).
     max_fun : int
@@ -406,81 +367,51 @@ def lbfgs(fun, params, *, max_iter, max_fun, tol, callback=None):
     tol : float
         Tolerance on the projected gradient (SciPy's ``gtol``).
     callback : callable, optional
-        ``callback(loss)`` is called once per iteration with that iteration's
-        loss. Raising ``StopIteration`` stops the optimization.
+        ``callback(loss, x)`` is called once per iteration with that iteration's
+        loss and parameters; returning True stops the optimization there.
 
     Returns
     -------
     LbfgsResult
-        ``(params, loss, n_iter, converged, message)``. If ``fun`` returned a
-        non-finite loss at an iteration, the optimization stops there and the
-        result has that loss and ``converged=False``.
-
-    Warns
-    -----
-    ConvergenceWarning
-        If SciPy stopped without converging (``max_iter`` or ``max_fun``
-        reached, or the line search failed), like scikit-learn's MLP.
+        ``(x, loss, n_iter, status, message)``. If ``fun`` returned a
+        non-finite loss at an iteration, the optimization stops there with
+        that loss and status 2.
 
     Examples
     --------
     >>> import numpy as np
     >>> from skvgrad.optim import lbfgs
-    >>> def fun(params):
-    ...     w, b = params
-    ...     loss = np.sum((w - 1.0) ** 2) + np.sum((b + 2.0) ** 2)
-    ...     return loss, [2 * (w - 1.0), 2 * (b + 2.0)]
-    >>> res = lbfgs(fun, [np.zeros((2, 2)), np.zeros(3)], max_iter=100,
-    ...             max_fun=1000, tol=1e-8)
-    >>> print(res.converged, round(res.loss, 8), res.params[0].shape)
-    True 0.0 (2, 2)
-    >>> print(np.round(res.params[1], 6))
-    [-2. -2. -2.]
+    >>> def fun(x):
+    ...     return np.sum((x - 1.0) ** 2), 2 * (x - 1.0)
+    >>> res = lbfgs(fun, np.zeros(3), max_iter=100, max_fun=1000, tol=1e-8)
+    >>> print(res.status, round(res.loss, 8), res.x)
+    0 0.0 [1. 1. 1.]
     """
-    shapes = [np.shape(p) for p in params]
-    dtypes = [_state_dtype(p) for p in params]
-
-    def unflatten(x):
-        # astype copies: never a view of SciPy's x
-        return [v.astype(d) for v, d in zip(unpack(x, shapes), dtypes)]
+    dtype = _state_dtype(x0)
+    state = {"stopped": False}
 
     def fun_flat(x):
-        loss, grads = fun(unflatten(x))
-        return float(loss), pack(grads, dtype=np.float64)
+        loss, grad = fun(x.astype(dtype))  # astype copies: never a view of SciPy's x
+        return float(loss), np.asarray(grad, dtype=np.float64)
 
     def scipy_callback(intermediate_result):
         loss = float(intermediate_result.fun)
-        if callback is not None:
-            callback(loss)
+        if callback is not None and callback(loss, intermediate_result.x.astype(dtype)):
+            state["stopped"] = True
+            raise StopIteration
         if not math.isfinite(loss):
             raise StopIteration
 
     res = scipy.optimize.minimize(
         fun_flat,
-        pack(params, dtype=np.float64),
+        np.asarray(x0, dtype=np.float64),
         method="L-BFGS-B",
         jac=True,
         callback=scipy_callback,
         options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
     )
     loss, n_iter, message = float(res.fun), min(res.nit, max_iter), str(res.message)
-    finite = math.isfinite(loss)
-    if not finite:
-        message = f"Non-finite loss ({loss}); {message}"
-    elif res.status != 0:
-        msg = (
-            f"lbfgs failed to converge after {n_iter} iteration(s) "
-            f"(status={res.status}):\n{res.message}\n"
-        )
-        if n_iter == max_iter:
-            msg += (
-                "\nIncrease the number of iterations to improve the "
-                f"convergence (max_iter={max_iter})."
-            )
-        msg += (
-            "\nYou might also want to scale the data as shown in:\n"
-            "    https://scikit-learn.org/stable/modules/preprocessing.html"
-        )
-        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
-    converged = finite and res.status == 0
-    return LbfgsResult(unflatten(res.x), loss, n_iter, converged, message)
+    status = 99 if state["stopped"] else res.status
+    if not math.isfinite(loss):
+        message, status = f"Non-finite loss ({loss}); {message}", 2
+    return LbfgsResult(res.x.astype(dtype), loss, n_iter, status, message)

@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import log_loss as sklearn_log_loss
 
 from skvgrad import nn
-from skvgrad.engine import Tensor, check_grad, value_and_grad
+from skvgrad.engine import Tensor, check_grad
 
 ACTIVATION_NAMES = ["identity", "logistic", "tanh", "relu"]
 
@@ -195,7 +195,47 @@ def test_forward_keeps_float32():
     assert_allclose(out, numpy_forward(coefs, intercepts, X, "tanh"), rtol=1e-4)
 
 
-# objective --------------------------------------------------------------------------
+# Objective --------------------------------------------------------------------------
+
+
+def log_loss_for(output):
+    """The built-in reduced log-loss of an output layer."""
+    return nn.LOSSES["log_loss" if output == "softmax" else "binary_log_loss"]
+
+
+def evaluate(coefs, intercepts, X, Y, sw, alpha, activation, output, loss=None):
+    """``(data, penalty, gradient)`` of nn.Objective at the given parameters."""
+    units = [X.shape[1]] + [W.shape[1] for W in coefs]
+    fun = nn.Objective(units, activation, loss or log_loss_for(output), alpha)
+    vector = np.concatenate([p.ravel() for p in coefs + intercepts])
+    return fun(vector, X, Y, sw)
+
+
+def total(*args, **kwargs):
+    """The objective's value: data term plus penalty."""
+    data, penalty, _ = evaluate(*args, **kwargs)
+    return data + penalty
+
+
+def numeric_gradient(fun, vector, eps=1e-6):
+    """Central finite differences of a scalar function of a vector."""
+    grad = np.empty_like(vector)
+    for i in range(vector.size):
+        step = np.zeros_like(vector)
+        step[i] = eps
+        grad[i] = (fun(vector + step) - fun(vector - step)) / (2 * eps)
+    return grad
+
+
+def test_objective_shapes_and_params_are_views_of_the_vector():
+    fun = nn.Objective([4, 3, 2], "relu", nn.LOSSES["log_loss"], 0.0)
+    assert fun.shapes == [(4, 3), (3, 2), (3,), (2,)]
+    vector = np.arange(4 * 3 + 3 * 2 + 3 + 2, dtype=float)
+    coefs, intercepts = fun.params(vector)
+    assert [c.shape for c in coefs] == [(4, 3), (3, 2)]
+    assert [b.shape for b in intercepts] == [(3,), (2,)]
+    assert all(np.shares_memory(p, vector) for p in coefs + intercepts)
+    assert_array_equal(intercepts[1], [21.0, 22.0])
 
 
 @pytest.mark.parametrize("output, n_outputs", OUTPUT_CASES)
@@ -209,9 +249,8 @@ def test_objective_equals_hand_computed_weighted_log_loss_plus_l2(
     alpha = 0.3
     expected = numpy_objective(coefs, intercepts, X, Y, sw, alpha, activation, output)
     for form in activation_forms(activation):
-        loss = nn.objective(coefs + intercepts, X, Y, sw, alpha, form, output)
-        assert np.ndim(loss) == 0
-        assert_allclose(float(loss), expected, rtol=1e-12)
+        value = total(coefs, intercepts, X, Y, sw, alpha, form, output)
+        assert_allclose(value, expected, rtol=1e-12)
 
 
 @pytest.mark.parametrize("output, n_outputs", OUTPUT_CASES)
@@ -229,19 +268,29 @@ def test_objective_without_penalty_is_sklearn_log_loss(output, n_outputs):
             sklearn_log_loss(Y[:, j], p[:, j], sample_weight=sw, labels=[0, 1])
             for j in range(n_outputs)
         )
-    loss = nn.objective(coefs + intercepts, X, Y, sw, 0.0, "tanh", output)
-    assert_allclose(float(loss), expected, rtol=1e-10)
+    data, penalty, _ = evaluate(coefs, intercepts, X, Y, sw, 0.0, "tanh", output)
+    assert penalty == 0.0
+    assert_allclose(data, expected, rtol=1e-10)
 
 
 @pytest.mark.parametrize("output, n_outputs", OUTPUT_CASES)
 def test_objective_penalises_weights_not_intercepts(output, n_outputs):
     coefs, intercepts, X, Y, _ = make_problem(output, n_outputs)
-    params = coefs + intercepts
-    base = float(nn.objective(params, X, Y, None, 0.0, "relu", output))
+    base, zero, _ = evaluate(coefs, intercepts, X, Y, None, 0.0, "relu", output)
     alpha = 2.5
-    with_penalty = float(nn.objective(params, X, Y, None, alpha, "relu", output))
-    penalty = 0.5 * alpha * sum((W**2).sum() for W in coefs) / X.shape[0]
-    assert_allclose(with_penalty - base, penalty, rtol=1e-10)
+    data, penalty, grad = evaluate(coefs, intercepts, X, Y, None, alpha, "relu", output)
+    assert zero == 0.0 and data == base
+    expected = 0.5 * alpha * sum((W**2).sum() for W in coefs) / X.shape[0]
+    assert_allclose(penalty, expected, rtol=1e-10)
+    # The penalty's gradient reaches the weights only.
+    *_, grad0 = evaluate(coefs, intercepts, X, Y, None, 0.0, "relu", output)
+    n_weights = sum(W.size for W in coefs)
+    assert_allclose(
+        (grad - grad0)[:n_weights],
+        alpha * np.concatenate([W.ravel() for W in coefs]) / X.shape[0],
+        rtol=1e-9,
+    )
+    assert_allclose((grad - grad0)[n_weights:], 0.0, atol=1e-15)
 
 
 @pytest.mark.parametrize("output, n_outputs", OUTPUT_CASES)
@@ -249,15 +298,12 @@ def test_objective_normalises_by_the_sum_of_weights(output, n_outputs):
     # Scaling every sample weight leaves the data term unchanged; the penalty
     # is divided by the sum of the weights.
     coefs, intercepts, X, Y, sw = make_problem(output, n_outputs)
-    params = coefs + intercepts
-    a = float(nn.objective(params, X, Y, sw, 0.1, "tanh", output))
-    b = float(nn.objective(params, X, Y, 7.0 * sw, 0.1, "tanh", output))
-    data_a = float(nn.objective(params, X, Y, sw, 0.0, "tanh", output))
-    data_b = float(nn.objective(params, X, Y, 7.0 * sw, 0.0, "tanh", output))
+    data_a, pen_a, _ = evaluate(coefs, intercepts, X, Y, sw, 0.1, "tanh", output)
+    data_b, pen_b, _ = evaluate(coefs, intercepts, X, Y, 7.0 * sw, 0.1, "tanh", output)
     assert_allclose(data_a, data_b, rtol=1e-12)
     penalty = 0.5 * 0.1 * sum((W**2).sum() for W in coefs)
-    assert_allclose(a - data_a, penalty / sw.sum(), rtol=1e-10)
-    assert_allclose(b - data_b, penalty / (7.0 * sw.sum()), rtol=1e-10)
+    assert_allclose(pen_a, penalty / sw.sum(), rtol=1e-10)
+    assert_allclose(pen_b, penalty / (7.0 * sw.sum()), rtol=1e-10)
 
 
 @pytest.mark.parametrize("output, n_outputs", OUTPUT_CASES)
@@ -266,10 +312,10 @@ def test_objective_ignores_zero_weight_samples(output, n_outputs):
     sw = sw.copy()
     sw[::3] = 0.0
     keep = sw > 0
-    params = coefs + intercepts
-    full = nn.objective(params, X, Y, sw, 0.2, "relu", output)
-    kept = nn.objective(params, X[keep], Y[keep], sw[keep], 0.2, "relu", output)
-    assert_allclose(float(full), float(kept), rtol=1e-12)
+    full = evaluate(coefs, intercepts, X, Y, sw, 0.2, "relu", output)
+    kept = evaluate(coefs, intercepts, X[keep], Y[keep], sw[keep], 0.2, "relu", output)
+    for a, b in zip(full, kept):
+        assert_allclose(a, b, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("output, n_outputs", OUTPUT_CASES)
@@ -280,12 +326,18 @@ def test_objective_gradient_matches_finite_differences(
 ):
     coefs, intercepts, X, Y, sw = make_problem(output, n_outputs, n_samples=8)
     sw = sw if weighted else None
+    units = [X.shape[1]] + [W.shape[1] for W in coefs]
+    vector = np.concatenate([p.ravel() for p in coefs + intercepts])
     for form in activation_forms(activation):
+        fun = nn.Objective(units, form, log_loss_for(output), 0.05)
+        _, _, grad = fun(vector, X, Y, sw)
 
-        def fun(params, form=form):
-            return nn.objective(params, X, Y, sw, 0.05, form, output)
+        def value(v, fun=fun):
+            data, penalty, _ = fun(v, X, Y, sw)
+            return data + penalty
 
-        check_grad(fun, coefs + intercepts)
+        assert grad.shape == vector.shape
+        assert_allclose(grad, numeric_gradient(value, vector), rtol=1e-5, atol=1e-8)
 
 
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
@@ -294,32 +346,159 @@ def test_objective_and_gradient_on_sparse_X_equal_dense(fmt, output, n_outputs):
     coefs, intercepts, X, Y, sw = make_problem(output, n_outputs)
     X[np.abs(X) < 0.8] = 0.0
     X_sparse = sp.csr_matrix(X).asformat(fmt)
-    params = coefs + intercepts
-    loss_and_grad = value_and_grad(nn.objective)
-    dense_loss, dense_grads = loss_and_grad(params, X, Y, sw, 0.1, "relu", output)
-    loss, grads = loss_and_grad(params, X_sparse, Y, sw, 0.1, "relu", output)
-    assert_allclose(float(loss), float(dense_loss), rtol=1e-12)
-    for g, g_dense, p in zip(grads, dense_grads, params):
-        assert type(g) is np.ndarray and g.shape == p.shape
-        assert_allclose(g, g_dense, rtol=1e-10, atol=1e-14)
+    dense = evaluate(coefs, intercepts, X, Y, sw, 0.1, "relu", output)
+    sparse = evaluate(coefs, intercepts, X_sparse, Y, sw, 0.1, "relu", output)
+    assert type(sparse[2]) is np.ndarray
+    for a, b in zip(sparse, dense):
+        assert_allclose(a, b, rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("output, n_outputs", OUTPUT_CASES)
 def test_objective_value_and_gradients_stay_float32(output, n_outputs):
     coefs, intercepts, X, Y, sw = make_problem(output, n_outputs)
-    params32 = [p.astype(np.float32) for p in coefs + intercepts]
+    c32 = [p.astype(np.float32) for p in coefs]
+    i32 = [p.astype(np.float32) for p in intercepts]
     X32, Y32, sw32 = (a.astype(np.float32) for a in (X, Y, sw))
-    loss, grads = value_and_grad(nn.objective)(
-        params32, X32, Y32, sw32, 0.1, "tanh", output
+    data, penalty, grad = evaluate(c32, i32, X32, Y32, sw32, 0.1, "tanh", output)
+    assert grad.dtype == np.float32
+    data64, penalty64, grad64 = evaluate(
+        coefs, intercepts, X, Y, sw, 0.1, "tanh", output
     )
-    assert np.asarray(loss).dtype == np.float32
-    assert all(g.dtype == np.float32 for g in grads)
-    loss64, grads64 = value_and_grad(nn.objective)(
-        coefs + intercepts, X, Y, sw, 0.1, "tanh", output
+    assert_allclose(data + penalty, data64 + penalty64, rtol=1e-5)
+    assert_allclose(grad, grad64, rtol=1e-3, atol=1e-5)
+
+
+def test_objective_draws_dropout_masks_from_its_random_state():
+    coefs, intercepts, X, Y, _ = make_problem("softmax", 3)
+    units = [X.shape[1]] + [W.shape[1] for W in coefs]
+    vector = np.concatenate([p.ravel() for p in coefs + intercepts])
+    loss = log_loss_for("softmax")
+
+    def run(seed):
+        rng = np.random.RandomState(seed)
+        return nn.Objective(units, "tanh", loss, 0.0, [0.5, 0.5], rng)(
+            vector, X, Y, None
+        )
+
+    assert_array_equal(run(0)[2], run(0)[2])
+    assert not np.array_equal(run(0)[2], run(1)[2])
+    without = nn.Objective(units, "tanh", loss, 0.0)(vector, X, Y, None)
+    assert not np.array_equal(run(0)[2], without[2])
+
+
+# Losses -----------------------------------------------------------------------------
+
+
+def regression_problem(n_outputs, seed=0, n_samples=10):
+    """Raw outputs, targets and weights for the regression losses."""
+    rng = np.random.RandomState(seed)
+    raw = rng.normal(size=(n_samples, n_outputs))
+    y = rng.normal(size=(n_samples, n_outputs)) * 2
+    return raw, y, rng.uniform(0.2, 3.0, size=n_samples)
+
+
+NUMPY_LOSSES = {
+    "squared_error": lambda z, y: 0.5 * ((z - y) ** 2).sum(axis=1),
+    "poisson": lambda z, y: (
+        np.exp(z) - y * z + np.where(y > 0, y * np.log(np.where(y > 0, y, 1)), 0) - y
+    ).sum(axis=1),
+    "huber": lambda z, y: np.where(
+        np.abs(y - z) <= 1.0, 0.5 * (y - z) ** 2, np.abs(y - z) - 0.5
+    ).sum(axis=1),
+    "quantile": lambda z, y: np.maximum(0.5 * (y - z), -0.5 * (y - z)).sum(axis=1),
+}
+"""Reference per-sample losses, written here with NumPy (default parameters)."""
+
+
+@pytest.mark.parametrize("name", list(NUMPY_LOSSES))
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_regression_loss_values_and_gradients(name, n_outputs, weighted):
+    raw, y, sw = regression_problem(n_outputs)
+    if name == "poisson":
+        y = np.abs(y).round()  # counts, zeros included
+    sw = sw if weighted else None
+    loss = nn.LOSSES[name]
+    per_sample = NUMPY_LOSSES[name](raw, y)
+    expected = per_sample.sum() if sw is None else per_sample @ sw
+    assert_allclose(float(loss(raw, y, sw, scale=0.25)), 0.25 * expected, rtol=1e-12)
+    check_grad(lambda z: loss(z, y, sw, scale=0.25), raw)
+
+
+def test_poisson_loss_is_sklearns_half_deviance():
+    from sklearn.metrics import mean_poisson_deviance
+
+    raw, y, sw = regression_problem(1, n_samples=40)
+    y = np.abs(y).round()
+    value = float(nn.poisson_loss(raw, y, sw, scale=1.0 / sw.sum()))
+    expected = 0.5 * mean_poisson_deviance(
+        y.ravel(), np.exp(raw.ravel()), sample_weight=sw
     )
-    assert_allclose(float(loss), float(loss64), rtol=1e-5)
-    for g, g64 in zip(grads, grads64):
-        assert_allclose(g, g64, rtol=1e-3, atol=1e-5)
+    assert_allclose(value, expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("delta", [0.1, 1.0, 10.0])
+def test_huber_is_quadratic_inside_delta_and_linear_beyond(delta):
+    r = np.linspace(-30, 30, 121)[:, np.newaxis]
+    loss = nn.huber(np.zeros_like(r), r, delta=delta)
+    inside = np.abs(r[:, 0]) <= delta
+    assert_allclose(loss[inside], 0.5 * r[inside, 0] ** 2)
+    assert_allclose(loss[~inside], delta * (np.abs(r[~inside, 0]) - delta / 2))
+    r = np.linspace(-3 * delta, 3 * delta, 13)[:, np.newaxis] + 0.013 * delta
+    check_grad(lambda z: nn.huber(z, r, delta=delta).sum(), np.zeros_like(r))
+
+
+@pytest.mark.parametrize("quantile", [0.1, 0.5, 0.9])
+def test_pinball_is_minimised_by_the_quantile(quantile):
+    y = np.random.RandomState(0).exponential(size=(2001, 1))
+    grid = np.linspace(0, 4, 4001)
+    losses = [nn.pinball(np.full_like(y, c), y, quantile=quantile).sum() for c in grid]
+    best = grid[int(np.argmin(losses))]
+    assert abs(best - np.quantile(y, quantile)) < 2e-3
+    check_grad(
+        lambda z: nn.pinball(z, y[:5] + 0.01, quantile=quantile).sum(), np.zeros((5, 1))
+    )
+
+
+def test_per_sample_applies_weights_and_scale():
+    raw, y, sw = regression_problem(2)
+    reduced = nn.per_sample(lambda z, t: ((z - t) ** 2).sum(axis=1))
+    per_row = ((raw - y) ** 2).sum(axis=1)
+    assert_allclose(float(reduced(raw, y, sw, scale=0.5)), 0.5 * per_row @ sw)
+    assert_allclose(float(reduced(raw, y, None)), per_row.sum())
+    check_grad(lambda z: reduced(z, y, sw, scale=0.5), raw)
+
+
+def test_per_sample_refuses_a_loss_that_drops_the_gradient():
+    raw, y, _ = regression_problem(2)
+    reduced = nn.per_sample(lambda z, t: np.asarray(((z.value - t) ** 2).sum(axis=1)))
+    with pytest.raises(TypeError, match="not a Tensor.*no gradient"):
+        reduced(Tensor(raw), y, None)
+
+
+@pytest.mark.parametrize("shape", [(10, 2), (10, 1), (), (9,)])
+def test_per_sample_refuses_a_loss_of_the_wrong_shape(shape):
+    raw, y, _ = regression_problem(2)
+    reduced = nn.per_sample(lambda z, t: (z - t).sum() * np.ones(shape))
+    with pytest.raises(ValueError, match=r"one value per sample, of shape \(10,\)"):
+        reduced(Tensor(raw), y, None)
+
+
+def test_outputs_table():
+    z = np.array([[-2.0, 0.0, 3.0]])
+    assert_array_equal(nn.OUTPUTS["identity"](z), z)
+    assert_allclose(nn.OUTPUTS["exp"](z), np.exp(z))
+    assert_allclose(nn.OUTPUTS["logistic"](z), 1 / (1 + np.exp(-z)))
+    assert_allclose(nn.OUTPUTS["softmax"](z), np.exp(z) / np.exp(z).sum())
+
+
+def test_custom_activation_that_drops_the_gradient_is_refused():
+    coefs, intercepts, X, _, _ = make_problem("softmax", 3)
+    leaves = [Tensor(p) for p in coefs + intercepts]
+    with pytest.raises(TypeError, match="activation .* not a Tensor"):
+        nn.forward(leaves[:3], leaves[3:], X, lambda z: np.tanh(np.asarray(z.value)))
+    with pytest.raises(ValueError, match="of its input's shape"):
+        nn.forward(leaves[:3], leaves[3:], X, lambda z: z.sum(axis=1))
 
 
 # probabilities ----------------------------------------------------------------------
@@ -327,7 +506,7 @@ def test_objective_value_and_gradients_stay_float32(output, n_outputs):
 
 def probabilities(output, logits):
     """Output-layer probabilities, as the classifier turns logits into them."""
-    return nn.PROBABILITIES[output](logits)
+    return nn.OUTPUTS[output](logits)
 
 
 @pytest.mark.parametrize("scale", [1.0, 30.0, 1e4])

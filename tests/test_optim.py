@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import rosen, rosen_der
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
 from skvgrad.optim import LEARNING_RATE_SCHEDULES, SGD, Adam, lbfgs
@@ -171,91 +170,92 @@ def test_float32_stays_float32(make_opt):
     assert isinstance(opt.learning_rate, float)
 
 
-def split(x, shapes):
-    """Split a flat vector into arrays of the given shapes."""
-    ends = np.cumsum([math.prod(s) for s in shapes])
-    return [a.reshape(s) for a, s in zip(np.split(x, ends[:-1]), shapes)]
-
-
 class Rosenbrock:
-    """Rosenbrock over a list of arrays; records the calls."""
+    """Rosenbrock over a parameter vector; records the calls."""
 
-    def __init__(self, shapes, dtype):
-        self.shapes, self.dtype, self.calls = shapes, dtype, 0
+    def __init__(self, dtype):
+        self.dtype, self.calls = dtype, 0
 
-    def __call__(self, params):
+    def __call__(self, x):
         self.calls += 1
-        assert [p.shape for p in params] == self.shapes
-        assert all(p.dtype == self.dtype for p in params)
-        x = np.concatenate([p.ravel() for p in params])
-        grads = split(rosen_der(x).astype(self.dtype), self.shapes)
-        return rosen(x), grads
+        assert x.dtype == self.dtype
+        return rosen(x), rosen_der(x).astype(self.dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_lbfgs_minimises_quadratic(dtype):
-    targets = [np.arange(6.0).reshape(3, 2), -np.ones(4)]
+    target = np.arange(10.0) - 4
 
-    def fun(params):
-        assert all(p.dtype == dtype for p in params)
-        diffs = [p - t.astype(dtype) for p, t in zip(params, targets)]
-        return sum(np.sum(d * d) for d in diffs), [2 * d for d in diffs]
+    def fun(x):
+        assert x.dtype == dtype
+        diff = x - target.astype(dtype)
+        return np.sum(diff * diff), 2 * diff
 
-    params = read_only([np.zeros((3, 2), dtype), np.zeros(4, dtype)])
+    x0 = np.zeros(10, dtype)
+    x0.flags.writeable = False
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        res = lbfgs(fun, params, max_iter=100, max_fun=1000, tol=1e-6)
-    assert res.converged and 1 <= res.n_iter <= 5
+        res = lbfgs(fun, x0, max_iter=100, max_fun=1000, tol=1e-6)
+    assert res.status == 0 and 1 <= res.n_iter <= 5
     assert res.loss == pytest.approx(0, abs=1e-8)
-    for p, q, t in zip(params, res.params, targets):
-        assert q.shape == p.shape and q.dtype == dtype and q is not p
-        assert_allclose(q, t, atol=1e-4)
-        assert not np.any(p)  # inputs untouched
+    assert res.x.shape == x0.shape and res.x.dtype == dtype and res.x is not x0
+    assert_allclose(res.x, target, atol=1e-4)
+    assert not np.any(x0)  # the start is untouched
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_lbfgs_minimises_rosenbrock(dtype):
-    shapes = [(2, 2), (3,)]
-    fun = Rosenbrock(shapes, dtype)
-    params = [np.full((2, 2), -0.5, dtype), np.full(3, 0.5, dtype)]
-    res = lbfgs(fun, params, max_iter=500, max_fun=5000, tol=1e-10)
-    assert [p.shape for p in res.params] == shapes
-    assert all(p.dtype == dtype for p in res.params)
-    atol = 1e-5 if dtype == np.float64 else 1e-2
-    for p in res.params:
-        assert_allclose(p, 1.0, atol=atol)
+    fun = Rosenbrock(dtype)
+    res = lbfgs(fun, np.full(7, -0.5, dtype), max_iter=500, max_fun=5000, tol=1e-10)
+    assert res.x.dtype == dtype
+    assert_allclose(res.x, 1.0, atol=1e-5 if dtype == np.float64 else 1e-2)
     assert res.loss < (1e-10 if dtype == np.float64 else 1e-3)
     assert isinstance(res.loss, float) and isinstance(res.n_iter, int)
 
 
 def test_lbfgs_honours_max_iter_and_calls_callback_per_iteration():
-    fun = Rosenbrock([(2, 2), (3,)], np.float64)
-    losses = []
-    with pytest.warns(ConvergenceWarning, match=r"max_iter=7") as record:
+    fun = Rosenbrock(np.float64)
+    seen = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the optimizer itself never warns
         res = lbfgs(
             fun,
-            [np.zeros((2, 2)), np.zeros(3)],
+            np.zeros(7),
             max_iter=7,
             max_fun=15000,
             tol=1e-10,
-            callback=losses.append,
+            callback=lambda loss, x: seen.append((loss, x)),
         )
-    assert "lbfgs failed to converge after 7 iteration(s)" in str(record[0].message)
-    assert "scale the data" in str(record[0].message)
-    assert res.n_iter == 7 and not res.converged
-    assert len(losses) == 7 and all(isinstance(v, float) for v in losses)
+    assert res.n_iter == 7 and res.status == 1
+    assert "ITERATIONS REACHED LIMIT" in res.message
+    losses = [loss for loss, _ in seen]
+    assert len(seen) == 7 and all(isinstance(v, float) for v in losses)
     assert losses[-1] == res.loss
     assert all(b <= a for a, b in zip(losses, losses[1:]))  # L-BFGS descends
-    assert res.loss == pytest.approx(fun(res.params)[0])
+    for loss, x in seen:  # each iterate's own loss
+        assert loss == pytest.approx(rosen(x), rel=1e-12)
+    assert_array_equal(seen[-1][1], res.x)
+
+
+def test_lbfgs_callback_returning_true_stops_it():
+    fun = Rosenbrock(np.float64)
+    res = lbfgs(
+        fun,
+        np.zeros(7),
+        max_iter=100,
+        max_fun=15000,
+        tol=1e-10,
+        callback=lambda loss, x: loss < 4.0,
+    )
+    assert res.status == 99 and res.loss < 4.0
+    assert res.n_iter < 100
 
 
 def test_lbfgs_honours_max_fun():
-    fun = Rosenbrock([(2, 2), (3,)], np.float64)
-    with pytest.warns(ConvergenceWarning, match="EVALUATIONS EXCEEDS LIMIT"):
-        res = lbfgs(
-            fun, [np.zeros((2, 2)), np.zeros(3)], max_iter=1000, max_fun=10, tol=0
-        )
-    assert not res.converged and res.n_iter < 10
+    fun = Rosenbrock(np.float64)
+    res = lbfgs(fun, np.zeros(7), max_iter=1000, max_fun=10, tol=0)
+    assert res.status == 1 and "EVALUATIONS EXCEEDS LIMIT" in res.message
+    assert res.n_iter < 10
     # SciPy checks max_fun between iterations: the last line search may overrun.
     assert 10 < fun.calls <= 10 + 20
 
@@ -272,28 +272,26 @@ def test_lbfgs_honours_max_fun():
 def test_lbfgs_stops_on_non_finite_loss(bad_fun):
     calls = []
 
-    def fun(params):
+    def fun(x):
         calls.append(1)
-        loss, grad = bad_fun(params[0])
-        return loss, [grad]
+        return bad_fun(x)
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        res = lbfgs(fun, [np.zeros(2)], max_iter=1000, max_fun=15000, tol=1e-5)
-    assert not res.converged and not math.isfinite(res.loss)
+        res = lbfgs(fun, np.zeros(2), max_iter=1000, max_fun=15000, tol=1e-5)
+    assert res.status == 2 and not math.isfinite(res.loss)
     assert "Non-finite loss" in res.message
     assert len(calls) < 100 and res.n_iter < 10
-    assert res.params[0].shape == (2,)
+    assert res.x.shape == (2,)
 
 
 def test_lbfgs_survives_infinite_loss_in_line_search():
-    def fun(params):
-        (w,) = params
+    def fun(w):
         loss = np.inf if w[0] > 1.0 else np.sum((w - 3.0) ** 2)
-        return loss, [2 * (w - 3.0)]
+        return loss, 2 * (w - 3.0)
 
-    res = lbfgs(fun, [np.zeros(2)], max_iter=100, max_fun=1000, tol=1e-5)
-    assert math.isfinite(res.loss) and res.params[0][0] <= 1.0
+    res = lbfgs(fun, np.zeros(2), max_iter=100, max_fun=1000, tol=1e-5)
+    assert math.isfinite(res.loss) and res.x[0] <= 1.0
 
 
 @pytest.mark.parametrize("make", [lambda p: SGD(p, momentum=0.9), lambda p: Adam(p)])

@@ -1,0 +1,1051 @@
+"""What every MLP estimator of skvgrad does, whatever its task.
+
+:class:`BaseMLPAutograd` holds the parameters the estimators share, checks the
+data, initialises the network, trains it (mini-batch SGD or Adam, or L-BFGS),
+scores validation data and stops early, reports progress to the user and to
+scikit-learn's callbacks, restores the previous model when a fit fails, and
+computes the network's raw outputs. A task-specific subclass supplies its
+targets' encoding, its output layer and loss, its default score and
+``predict``.
+"""
+
+import contextlib
+import functools
+import math
+import os
+import pickle
+import sys
+import types
+import warnings
+from numbers import Integral, Real
+
+import joblib
+import numpy as np
+import scipy.sparse as sp
+import sklearn
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.callback import CallbackSupportMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, gen_batches, shuffle
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from skvgrad import nn, optim
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_PREDICT_CHUNK = 1 << 16  # rows per forward pass at prediction time
+_LIBRARY_DIRS = tuple(
+    os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+    for module in (sys.modules[__package__], sklearn, joblib)
+)
+
+
+def warn(message, category=UserWarning):
+    """Issue a warning attributed to the first caller outside skvgrad's libraries.
+
+    skvgrad, scikit-learn and joblib frames are skipped, so that the warning
+    points at the user's line whatever the path (``fit``, a Pipeline, a search).
+    """
+    frame, level = sys._getframe(1), 2  # level 2: warn's caller
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def _check_saveable(obj, what):
+    """Raise a TypeError unless pickle can store ``obj`` and load it back."""
+    try:
+        pickle.loads(pickle.dumps(obj))
+    except Exception as error:
+        raise TypeError(
+            f"Cannot save a model whose {what} is {obj!r}: pickle cannot store it "
+            f"by reference ({type(error).__name__}: {error}). Lambdas, functions "
+            "defined inside other functions and staticmethod objects cannot be "
+            f"saved: define the {what} as a module-level function (or an instance "
+            "of a module-level class) in an importable module and pass that."
+        ) from error
+    module = getattr(getattr(obj, "func", obj), "__module__", None)
+    if module == "__main__":
+        warn(
+            f"The {what} {obj!r} is defined in __main__: the saved model loads "
+            f"only in a program whose __main__ defines it too. Define the {what} "
+            "in an importable module to load the model anywhere."
+        )
+
+
+PARAMETERS_DOC = """\
+    hidden_layer_sizes : array-like of shape (n_layers - 2,) or int, default=(100,)
+        The number of units of each hidden layer.
+    activation : str or callable, default="relu"
+        Activation of the hidden layers: "identity", "logistic", "tanh",
+        "relu" (scikit-learn's four, computed by fused layers), "gelu",
+        "silu", "softplus", "elu", "leaky_relu", or a function of one array
+        written with :mod:`skvgrad.engine` operations, whose gradient the
+        engine derives. A model with a custom activation can be saved if the
+        function is defined at module level in an importable module.
+    solver : {"lbfgs", "sgd", "adam"}, default="adam"
+        The optimiser: L-BFGS on the whole data set, or mini-batch SGD or Adam.
+    alpha : float, default=0.0001
+        Strength of the L2 penalty on the weights, divided by the sum of sample
+        weights (the number of samples without weights) in the objective.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size of the stochastic solvers; "auto" is
+        ``min(200, n_samples)``.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule of ``solver="sgd"``.
+    learning_rate_init : float, default=0.001
+        Initial step size of "sgd" and "adam".
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+    shuffle : bool, default=True
+        Whether to shuffle the samples every epoch (stochastic solvers).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling, the validation split and
+        the dropout masks.
+    tol : float, default=1e-4
+        Training stops when the loss (or the validation score) has not improved
+        by ``tol`` for ``n_iter_no_change`` consecutive epochs.
+    verbose : bool, default=False
+        Show the progress of training: a progress bar of the epochs with the
+        loss when tqdm is installed (the ``progress`` extra), otherwise the
+        loss of each epoch printed as scikit-learn's MLP prints it.
+    warm_start : bool, default=False
+        Start ``fit`` from the previous solution.
+    momentum : float, default=0.9
+        Momentum of "sgd", in [0, 1].
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with "sgd".
+    early_stopping : bool, default=False
+        Stop when the validation score stops improving and keep the best
+        epoch's weights. The validation data is ``X_val`` given to ``fit``,
+        or else ``validation_fraction`` of the training data, held out as
+        scikit-learn's MLP holds it out.
+    validation_fraction : float, default=0.1
+        Proportion of the data held out for early stopping.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's moment estimates, in [0, 1).
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before stopping (stochastic solvers).
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of "lbfgs".
+"""
+
+EXTRA_PARAMETERS_DOC = """\
+    dropout : float, list of float or None, default=None
+        Probability of zeroing each hidden unit during training (one rate for
+        every hidden layer, or one per layer). Predictions use the whole network.
+        Stochastic solvers only.
+    scoring : str, callable or None, default=None
+        What the validation data is scored with and early stopping watches:
+        None (the estimator's default score), "loss" (the negated validation
+        loss), any scikit-learn scorer name, or a callable
+        ``scorer(estimator, X, y)``.
+"""
+
+ATTRIBUTES_DOC = """\
+    loss_ : float
+        The loss at the end of training.
+    best_loss_ : float or None
+        Lowest training loss reached; None with early stopping.
+    loss_curve_ : list of float
+        The loss after every epoch (every iteration for "lbfgs").
+    validation_scores_ : list of float or None
+        Validation score (see ``scoring``) after every epoch, when there is
+        validation data (early stopping, or ``X_val`` given to fit); else None.
+    validation_loss_curve_ : list of float or None
+        Validation loss (weighted mean, without the penalty) after every
+        epoch, when there is validation data; else None.
+    best_validation_score_ : float or None
+        Best validation score of the last fit, when there is validation data;
+        else None.
+    t_ : int
+        Number of training samples seen by the stochastic solvers.
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the weight matrix of layer ``i``, ``(n_in, n_out)``.
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the bias vector of layer ``i + 1``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X had string column names.
+    n_iter_ : int
+        Number of epochs (or lbfgs iterations) run by the last call.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units.
+"""
+
+
+class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
+    """Base class of skvgrad's MLP estimators; not to be used directly.
+
+    Subclasses define ``__init__`` with their parameters, and the hooks
+    :meth:`_encode_targets`, :meth:`_output_activation`, :meth:`_loss`,
+    :meth:`_default_score` and ``predict``.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(nn.ACTIVATIONS)), callable],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
+        "scoring": [str, callable, None],
+    }
+
+    # Public API ------------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
+        """Fit the model to the data ``X`` and the targets ``y``.
+
+        Training follows scikit-learn's MLP step for step: with the same
+        ``random_state``, the same initial weights, batches and updates. If
+        the fit fails, the estimator is left as it was before the call. An
+        interrupt (Ctrl-C) after at least one completed epoch (or L-BFGS
+        iteration) keeps the model of the last completed one, with a warning;
+        an interrupt before that restores the previous model and re-raises.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, float64 or float32 (kept: a float32 model trains
+            and predicts in float32).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The targets: class labels or a multilabel indicator matrix for a
+            classifier, values for a regressor.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+        X_val, y_val : array-like, default=None
+            Validation data of one's own (stochastic solvers). It is scored
+            after every epoch (``validation_scores_``,
+            ``validation_loss_curve_``) and, with ``early_stopping=True``, used
+            for early stopping instead of a split of the training data.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skvgrad import MLPAutogradClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPAutogradClassifier((10,), solver="lbfgs", random_state=0)
+        >>> clf = clf.set_params(max_iter=1000).fit(X, y)
+        >>> clf.n_layers_, clf.out_activation_, [c.shape for c in clf.coefs_]
+        (3, 'softmax', [(4, 10), (10, 3)])
+        """
+        validation = None
+        if X_val is not None or y_val is not None:
+            if X_val is None or y_val is None:
+                raise ValueError("X_val and y_val must be given together.")
+            if self.solver == "lbfgs":
+                raise ValueError(
+                    "X_val is used by the stochastic solvers only; "
+                    "solver='lbfgs' has no epochs to validate."
+                )
+            validation = (X_val, y_val, sample_weight_val)
+        elif sample_weight_val is not None:
+            raise ValueError("sample_weight_val is given without X_val and y_val.")
+        return self._fit(X, y, sample_weight, validation=validation)
+
+    def _partial_fit_unavailable(self):
+        """Why partial_fit is unavailable in this configuration, or None."""
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            return (
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return None
+
+    def _raw_predict(self, X):
+        """The network's raw outputs on ``X`` (validated here), in chunks of rows.
+
+        Computed in the wider of X's and the model's dtypes (float32 only when
+        both are), and never silently non-finite.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        )
+        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
+        X = X.astype(dtype, copy=False)
+        if sp.issparse(X):
+            X = X.tocsr()
+        parts = [
+            nn.forward(
+                self.coefs_,
+                self.intercepts_,
+                X[i : i + _PREDICT_CHUNK],
+                self.activation,
+            )
+            for i in range(0, X.shape[0], _PREDICT_CHUNK)
+        ]
+        raw = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        if not np.isfinite(raw).all():
+            rows = np.flatnonzero(~np.isfinite(raw).all(axis=1))
+            raise ValueError(
+                f"The network's output is not finite for {len(rows)} sample(s) of X "
+                f"(the first is row {rows[0]}): the input values are too large for "
+                f"this model (largest |X| is {abs(X).max():.3g}). Scale X the way "
+                "the training data was scaled."
+            )
+        return raw
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def __getstate__(self):
+        for what in ("activation", "loss"):
+            value = getattr(self, what, None)
+            if callable(value):
+                _check_saveable(value, what)
+        return super().__getstate__()
+
+    # Checks --------------------------------------------------------------------------
+
+    def _hidden_layer_sizes(self):
+        """``hidden_layer_sizes`` as a list of positive ints, or a clear error."""
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if np.iterable(sizes) else [sizes]
+        if not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must contain positive integers, got {sizes}."
+            )
+        return [int(s) for s in sizes]
+
+    def _dropout_rates(self, n_hidden):
+        """``dropout`` as one rate per hidden layer, or None."""
+        if self.dropout is None:
+            return None
+        rates = np.asarray(self.dropout, dtype=float)
+        if rates.ndim == 0:
+            rates = np.full(n_hidden, rates)
+        if rates.shape != (n_hidden,) or not np.all((rates >= 0) & (rates < 1)):
+            raise ValueError(
+                "dropout must be a rate in [0, 1) or one such rate per hidden layer "
+                f"({n_hidden}), got {self.dropout!r}."
+            )
+        if not rates.any():
+            return None
+        if self.solver == "lbfgs":
+            raise ValueError(
+                "dropout needs a stochastic solver ('sgd' or 'adam'): L-BFGS "
+                "requires a deterministic objective."
+            )
+        return [float(r) for r in rates]
+
+    def _scorer(self):
+        """The scorer of a ``scoring`` other than None and "loss"."""
+        return (
+            get_scorer(self.scoring) if isinstance(self.scoring, str) else self.scoring
+        )
+
+    def _check_weights(self, sample_weight, X, y, dtype):
+        """Validated sample weights (times class weights), or None."""
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=dtype, ensure_non_negative=True
+            )
+        sample_weight = self._weight_samples(y, sample_weight, dtype)
+        if sample_weight is None:
+            return None
+        after = " (after class_weight)" if self._weighted_classes() else ""
+        with np.errstate(over="ignore"):
+            total = sample_weight.sum()
+        if not total > 0:
+            raise ValueError(
+                f"Sample weights must contain at least one non-zero number{after}."
+            )
+        if not np.isfinite(total):
+            raise ValueError(
+                f"The sample weights{after} are too large: their sum overflows "
+                f"{sample_weight.dtype}. Rescale them; only their ratios matter."
+            )
+        return sample_weight
+
+    def _weight_samples(self, y, sample_weight, dtype):
+        """Hook: combine sample weights with per-target weights (none here)."""
+        return sample_weight
+
+    def _weighted_classes(self):
+        """Whether class weights are multiplied into the sample weights."""
+        return False
+
+    def _check_validation(self, validation, dtype):
+        """X_val, Y_val (encoded), y_val and sample_weight_val, checked."""
+        X_val, y_val, sw_val = validation
+        X_checked = validate_data(
+            self,
+            X_val,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=False,
+        ).astype(dtype, copy=False)
+        y_val = np.asarray(y_val)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        if y_val.shape[0] != X_checked.shape[0]:
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: "
+                f"X_val has {X_checked.shape[0]}, y_val has {y_val.shape[0]}."
+            )
+        y_val, Y_val = self._encode_targets(y_val, fitting=False, name="y_val")
+        if sw_val is not None:
+            sw_val = _check_sample_weight(
+                sw_val, X_checked, dtype=dtype, ensure_non_negative=True
+            )
+        return _Validation(X_checked, Y_val.astype(dtype), y_val, sw_val, X_val)
+
+    # Training ------------------------------------------------------------------------
+
+    def _fit(
+        self, X, y, sample_weight, *, incremental=False, classes=None, validation=None
+    ):
+        """Validate, train, and keep the new state only if all went well."""
+        n_tasks = 1 if incremental else self.max_iter + (self.solver == "lbfgs")
+        observed = getattr(self, "_skl_callbacks", None) or hasattr(
+            self, "_parent_callback_ctx"
+        )
+        ctx = self._init_callback_context(max_subtasks=n_tasks) if observed else None
+        before = self.__dict__.copy()
+        try:
+            self._train(X, y, sample_weight, incremental, classes, validation, ctx)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        return self
+
+    def _train(self, X, y, sample_weight, incremental, classes, validation, ctx):
+        """The body of fit and partial_fit."""
+        hidden = self._hidden_layer_sizes()
+        dropout = self._dropout_rates(len(hidden))
+        if isinstance(self.scoring, str) and self.scoring != "loss":
+            self._scorer()  # an unknown name fails now, not after an epoch
+        first_fit = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X_given, y_given = X, y
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=first_fit,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        y, Y = self._encode_targets(
+            y, fitting=True, reset=first_fit, incremental=incremental, classes=classes
+        )
+        dtype = X.dtype if first_fit else self.coefs_[0].dtype
+        X = X.astype(dtype, copy=False)
+        if sp.issparse(X):
+            X = X.tocsr()
+        Y = Y.astype(dtype)
+        sample_weight = self._check_weights(sample_weight, X, y, dtype)
+        layer_units = [X.shape[1], *hidden, Y.shape[1]]
+        rng = check_random_state(self.random_state)
+        if first_fit:
+            self._initialize(layer_units, rng, dtype, Y, sample_weight)
+        elif [c.shape[0] for c in self.coefs_] + [self.n_outputs_] != layer_units:
+            raise ValueError(
+                "The network's layers do not match: the fitted model has layer "
+                f"sizes {[c.shape[0] for c in self.coefs_] + [self.n_outputs_]}, "
+                f"the data and hidden_layer_sizes give {layer_units}."
+            )
+        if validation is not None:
+            validation = self._check_validation(validation, dtype)
+        self._objective = nn.Objective(
+            layer_units, self.activation, self._loss(), self.alpha, dropout, rng
+        )
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        hooks = _Hooks(ctx, self, X_given, y_given, metadata)
+        hooks.begin(root=True)
+        try:
+            if self.solver == "lbfgs":
+                self._fit_lbfgs(X, Y, sample_weight, hooks)
+            else:
+                self._fit_stochastic(
+                    X, Y, y, sample_weight, rng, incremental, validation, hooks
+                )
+            if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
+                self._raise_diverged(X)
+        finally:
+            del self._objective
+        hooks.end(root=True)
+
+    def _initialize(self, layer_units, rng, dtype, Y, sample_weight):
+        """Fresh weights and training state."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_layers_ = len(layer_units)
+        self.n_outputs_ = layer_units[-1]
+        self.out_activation_ = self._output_activation()
+        self.coefs_, self.intercepts_ = nn.init_params(
+            layer_units, self.activation, rng, dtype
+        )
+        self._init_output(Y, sample_weight)
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        self._optimizer_state = None
+        self.validation_scores_ = None
+        self.validation_loss_curve_ = None
+        self.best_validation_score_ = None
+        self.best_loss_ = None if self.early_stopping else np.inf
+
+    def _init_output(self, Y, sample_weight):
+        """Hook: adjust the initial output layer to the targets (nothing here)."""
+
+    def _set_params(self, vector):
+        """Make ``coefs_`` and ``intercepts_`` views of a parameter vector."""
+        self.coefs_, self.intercepts_ = self._objective.params(vector)
+
+    def _reported_loss(self, data, penalty):
+        """The loss as ``loss_curve_`` reports it (hook: the regressor rescales)."""
+        return data + penalty
+
+    def _fit_lbfgs(self, X, Y, sample_weight, hooks):
+        """Minimise the objective on all the data with SciPy's L-BFGS-B."""
+        evaluated = {}
+
+        def fun(x):
+            data, penalty, grad = self._objective(x, X, Y, sample_weight)
+            evaluated.update(x=x, loss=self._reported_loss(data, penalty))
+            return data + penalty, grad
+
+        curve = []
+        self.n_iter_ = 0
+        hooks.begin()
+
+        def iteration_ends(loss, x):
+            if not math.isfinite(loss):
+                return False
+            self._set_params(x)
+            self.n_iter_ += 1
+            same = np.array_equal(evaluated.get("x"), x)
+            self.loss_ = (
+                evaluated["loss"] if same else self._evaluate(X, Y, sample_weight)
+            )
+            curve.append(self.loss_)
+            report(self.n_iter_, self.loss_)
+            stop = hooks.end()
+            hooks.begin()
+            return stop
+
+        flat = np.concatenate([p.ravel() for p in self.coefs_ + self.intercepts_])
+        with (
+            self._progress(self.max_iter) as report,
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+        ):
+            # A line search may try a step whose loss overflows; SciPy backs off.
+            try:
+                result = optim.lbfgs(
+                    fun,
+                    flat,
+                    max_iter=self.max_iter,
+                    max_fun=self.max_fun,
+                    tol=self.tol,
+                    callback=iteration_ends,
+                )
+            except KeyboardInterrupt:
+                self._interrupted(curve)
+                result = None
+            finally:
+                hooks.close()
+        self.loss_curve_ = curve
+        self.best_loss_ = min(curve, default=np.inf)
+        if result is None:
+            return
+        if not math.isfinite(result.loss):
+            self._raise_diverged(X)
+        self._set_params(result.x)
+        self.n_iter_ = result.n_iter
+        self.loss_ = (
+            curve[-1]
+            if curve and np.array_equal(evaluated["x"], result.x)
+            else self._evaluate(X, Y, sample_weight)
+        )
+        self.best_loss_ = min(self.best_loss_, self.loss_)
+        if result.status not in (0, 99):
+            msg = (
+                f"lbfgs failed to converge after {result.n_iter} iteration(s) "
+                f"(status={result.status}):\n{result.message}\n"
+            )
+            if result.n_iter == self.max_iter:
+                msg += (
+                    "\nIncrease the number of iterations to improve the "
+                    f"convergence (max_iter={self.max_iter})."
+                )
+            msg += (
+                "\nYou might also want to scale the data as shown in:\n"
+                "    https://scikit-learn.org/stable/modules/preprocessing.html"
+            )
+            warn(msg, ConvergenceWarning)
+
+    def _evaluate(self, X, Y, sample_weight):
+        """The reported loss at the current parameters."""
+        vector = np.concatenate([p.ravel() for p in self.coefs_ + self.intercepts_])
+        data, penalty, _ = self._objective(vector, X, Y, sample_weight)
+        return self._reported_loss(data, penalty)
+
+    def _fit_stochastic(
+        self, X, Y, y, sample_weight, rng, incremental, validation, hooks
+    ):
+        """Mini-batch training with SGD or Adam, scored on validation data."""
+        flat = np.concatenate([p.ravel() for p in self.coefs_ + self.intercepts_])
+        optimizer = self._make_optimizer(flat, incremental)
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        if validation is None and self.early_stopping:
+            X, Y, sample_weight, validation = self._split_validation(
+                X, Y, y, sample_weight, rng
+            )
+        stopper = _EarlyStopping(self, validation is not None, flat)
+        n_samples = X.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is "
+                    "going to be clipped"
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        self.loss_curve_ = list(self.loss_curve_)
+        order = np.arange(n_samples) if self.shuffle else None
+        n_epochs = 1 if incremental else self.max_iter
+        self.n_iter_ = 0  # epochs of this call, as scikit-learn's MLP counts them
+        with (
+            self._progress(n_epochs) as report,
+            np.errstate(over="raise", invalid="raise", divide="raise"),
+        ):
+            try:
+                for _ in range(n_epochs):
+                    hooks.begin()
+                    if self.shuffle:
+                        order = shuffle(order, random_state=rng)
+                    flat, loss = self._fit_epoch(
+                        X, Y, sample_weight, order, batch_size, flat, optimizer
+                    )
+                    self._set_params(flat)
+                    self.n_iter_ += 1
+                    self.t_ += n_samples
+                    self.loss_ = loss
+                    self.loss_curve_.append(loss)
+                    score = stopper.score(validation)
+                    report(self.n_iter_, loss, score)
+                    stop = stopper.update(flat, score, optimizer)
+                    if hooks.end() or stop:
+                        break
+                    if not incremental and self.n_iter_ == self.max_iter:
+                        warn(
+                            f"Stochastic Optimizer: Maximum iterations "
+                            f"({self.max_iter}) reached and the optimization "
+                            "hasn't converged yet.",
+                            ConvergenceWarning,
+                        )
+            except FloatingPointError as error:
+                self._raise_diverged(X, error)
+            except KeyboardInterrupt:
+                self._interrupted(
+                    self.loss_curve_[len(self.loss_curve_) - self.n_iter_ :]
+                )
+                optimizer = None  # its state is mid-epoch: start afresh next time
+        self._optimizer_state = (
+            None if optimizer is None else (self.solver, optimizer.state_dict())
+        )
+        if stopper.keeps_best:
+            self._set_params(stopper.best)
+
+    def _fit_epoch(self, X, Y, sample_weight, order, batch_size, flat, optimizer):
+        """One pass over the data in mini-batches (in ``order`` when shuffling).
+
+        Returns the new parameter vector and the epoch's loss: the mean of the
+        batch losses weighted by the batches' weights (their sizes without
+        sample weights, which is scikit-learn's MLP's mean).
+        """
+        accumulated = total = 0.0
+        for batch in gen_batches(X.shape[0], batch_size):
+            idx = batch if order is None else order[batch]
+            sw = None if sample_weight is None else sample_weight[idx]
+            weight = batch.stop - batch.start if sw is None else float(sw.sum())
+            if weight == 0:
+                continue  # nothing to learn from, and no loss to divide
+            loss, flat = self._train_step(flat, optimizer, X[idx], Y[idx], sw)
+            accumulated += loss * weight
+            total += weight
+        return flat, accumulated / total
+
+    def _train_step(self, flat, optimizer, X, Y, sample_weight):
+        """One update on one mini-batch; returns its loss and the new vector."""
+        data, penalty, grad = self._objective(flat, X, Y, sample_weight)
+        [flat] = optimizer.update_params([flat], [grad])
+        return self._reported_loss(data, penalty), flat
+
+    def _make_optimizer(self, flat, incremental):
+        """A new optimizer, or the one saved by the previous call for the solver."""
+        cls = {"sgd": optim.SGD, "adam": optim.Adam}[self.solver]
+        saved = self._optimizer_state
+        if incremental and saved is not None and saved[0] == self.solver:
+            # It copies the saved buffers: a failed call leaves them as they were.
+            return cls.from_state_dict(saved[1])
+        if self.solver == "sgd":
+            return cls(
+                [flat],
+                learning_rate_init=self.learning_rate_init,
+                lr_schedule=self.learning_rate,
+                momentum=self.momentum,
+                nesterov=self.nesterovs_momentum,
+                power_t=self.power_t,
+            )
+        return cls(
+            [flat],
+            learning_rate_init=self.learning_rate_init,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+        )
+
+    def _split_validation(self, X, Y, y, sample_weight, rng):
+        """Hold out ``validation_fraction`` of the data, as scikit-learn's MLP."""
+        arrays = [X, Y, y] + ([] if sample_weight is None else [sample_weight])
+        parts = train_test_split(
+            *arrays,
+            random_state=rng,
+            test_size=self.validation_fraction,
+            stratify=self._stratify(Y),
+        )
+        X_train, X_val, Y_train, Y_val, _, y_val = parts[:6]
+        sw_train, sw_val = (None, None) if sample_weight is None else parts[6:]
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or "
+                "the size of your dataset."
+            )
+        return X_train, Y_train, sw_train, _Validation(X_val, Y_val, y_val, sw_val)
+
+    def _stratify(self, Y):
+        """Hook: the labels to stratify the validation split on (none here)."""
+        return None
+
+    def _validation_loss(self, raw, validation):
+        """The weighted mean loss of raw outputs on validation data (no penalty)."""
+        weight_sum = (
+            len(validation.Y) if validation.sw is None else float(validation.sw.sum())
+        )
+        data = self._objective.loss(
+            raw, validation.Y, validation.sw, scale=1.0 / weight_sum
+        )
+        return self._reported_loss(float(data), 0.0)
+
+    def _validation_score(self, validation):
+        """Record this epoch's validation loss and score; return the score."""
+        raw = nn.forward(self.coefs_, self.intercepts_, validation.X, self.activation)
+        loss = self._validation_loss(raw, validation)
+        self.validation_loss_curve_.append(loss)
+        if self.scoring is None:
+            score = self._default_score(raw, validation)
+        elif self.scoring == "loss":
+            score = -loss
+        else:
+            kwargs = {} if validation.sw is None else {"sample_weight": validation.sw}
+            with warnings.catch_warnings():
+                # A split of the training data has lost its column names.
+                warnings.filterwarnings(
+                    "ignore", message="X does not have valid feature names"
+                )
+                score = float(
+                    self._scorer()(self, validation.X_given, validation.y, **kwargs)
+                )
+        if math.isnan(score):
+            name = "the default score" if self.scoring is None else repr(self.scoring)
+            raise ValueError(
+                f"The validation score ({name}) is NaN at epoch {self.n_iter_}: it "
+                "is undefined on this validation data (for example roc_auc with a "
+                "single class in y_val), so early stopping and the best epoch "
+                "cannot be chosen. Use another scoring or other validation data."
+            )
+        self.validation_scores_.append(score)
+        return score
+
+    def _interrupted(self, curve):
+        """Keep the model of the last completed epoch, or re-raise (none done)."""
+        if not curve:
+            raise KeyboardInterrupt
+        warn(
+            f"Training interrupted by user after {len(curve)} completed "
+            f"{'iteration' if self.solver == 'lbfgs' else 'epoch'}(s): the model "
+            "is the one at the end of the last of them."
+        )
+
+    def _raise_diverged(self, X, cause=None):
+        """Stop training whose loss or weights are no longer finite, naming why."""
+        # The penalty's gradient is alpha * W and Adam squares it: with weights
+        # of order 1, an alpha whose square overflows the model's dtype is the cause.
+        dtype = self.coefs_[0].dtype
+        with np.errstate(over="ignore"):
+            penalty_overflows = not np.isfinite(
+                np.square(np.asarray(self.alpha, dtype))
+            )
+        if penalty_overflows:
+            advice = (
+                f"The L2 penalty alpha={self.alpha:g} is too large for these weights: "
+                "its value or its gradient overflows. Use a smaller alpha."
+            )
+        else:
+            scale = float(abs(X).max()) if X.shape[0] else 0.0
+            advice = (
+                "Scale the inputs (e.g. with StandardScaler; the largest |X| is "
+                f"{scale:.3g}) or lower learning_rate_init (now "
+                f"{self.learning_rate_init:g})."
+            )
+        detail = f" ({cause})" if cause is not None else ""
+        raise ValueError(
+            "Training diverged: the loss or the weights became non-finite (NaN or "
+            f"infinity){detail}. {advice}"
+        ) from cause
+
+    @contextlib.contextmanager
+    def _progress(self, total):
+        """Report each epoch: a tqdm bar when verbose and tqdm is installed.
+
+        Warnings raised while the bar is shown are issued after it closes.
+        """
+        bar = None
+        if self.verbose:
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                pass
+            else:
+                bar = tqdm(total=total, desc=type(self).__name__, unit="epoch")
+
+        def report(n_iter, loss, score=None):
+            if bar is not None:
+                postfix = {"loss": f"{loss:.6f}"}
+                if score is not None:
+                    postfix["validation"] = f"{score:.4f}"
+                bar.set_postfix(postfix, refresh=False)
+                bar.update(1)
+            elif self.verbose:
+                print(f"Iteration {n_iter}, loss = {loss:.8f}")
+                if score is not None:
+                    print(f"Validation score: {score:f}")
+
+        if bar is None:
+            yield report
+            return
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield report
+            finally:
+                bar.close()
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+    # Hooks of the subclasses ---------------------------------------------------------
+
+    def _encode_targets(
+        self, y, *, fitting, reset=False, incremental=False, classes=None, name="y"
+    ):
+        """Check the targets and encode them as a 2-D float matrix ``Y``.
+
+        Returns ``(y, Y)``: the checked targets and one column per output unit.
+        With ``fitting=True`` it may set the fitted target attributes
+        (``reset`` on a first fit); otherwise it checks ``y`` against them.
+        """
+        raise NotImplementedError
+
+    def _output_activation(self):
+        """The name of the output layer in :data:`skvgrad.nn.OUTPUTS`."""
+        raise NotImplementedError
+
+    def _loss(self):
+        """The reduced training loss (see :class:`skvgrad.nn.Objective`)."""
+        raise NotImplementedError
+
+    def _default_score(self, raw, validation):
+        """The score of raw outputs on validation data when ``scoring=None``."""
+        raise NotImplementedError
+
+
+class _Validation:
+    """Validation data: X, encoded Y, targets y, weights, and X as given."""
+
+    def __init__(self, X, Y, y, sw, X_given=None):
+        self.X, self.Y, self.y, self.sw = X, Y, y, sw
+        self.X_given = X if X_given is None else X_given
+
+
+class _EarlyStopping:
+    """Tracks improvement epoch by epoch, as scikit-learn's MLP does."""
+
+    def __init__(self, estimator, validated, flat):
+        self.estimator = est = estimator
+        self.on_validation = est.early_stopping
+        self.keeps_best = est.early_stopping
+        self.best = flat
+        if validated:
+            # The history grows over warm starts; the best is this fit's own.
+            est.validation_scores_ = list(est.validation_scores_ or [])
+            est.validation_loss_curve_ = list(est.validation_loss_curve_ or [])
+            est.best_validation_score_ = -np.inf
+            if self.on_validation:
+                est._no_improvement_count = 0
+        self.validated = validated
+
+    def score(self, validation):
+        """This epoch's validation score, or None without validation data."""
+        return self.estimator._validation_score(validation) if self.validated else None
+
+    def update(self, flat, score, optimizer):
+        """Count epochs without improvement; return True when training stops."""
+        est = self.estimator
+        if score is not None:
+            improved = score >= est.best_validation_score_ + est.tol
+            if score > est.best_validation_score_:
+                est.best_validation_score_ = score
+                self.best = flat
+        if not self.on_validation:
+            improved = est.loss_ <= est.best_loss_ - est.tol
+            est.best_loss_ = min(est.best_loss_, est.loss_)
+        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        optimizer.iteration_ends(est.t_)
+        if est._no_improvement_count > est.n_iter_no_change:
+            what = "Validation score" if self.on_validation else "Training loss"
+            msg = (
+                f"{what} did not improve more than tol={est.tol:f} for "
+                f"{est.n_iter_no_change} consecutive epochs."
+            )
+            if optimizer.trigger_stopping(msg, est.verbose):
+                return True
+            est._no_improvement_count = 0
+        return False
+
+
+class _Hooks:
+    """scikit-learn's callbacks: the fit a task, each epoch (or L-BFGS iteration)
+    a subtask. Without callbacks (``ctx`` None) every hook does nothing."""
+
+    def __init__(self, ctx, estimator, X, y, metadata):
+        self.ctx, self.estimator = ctx, estimator
+        self.data = {"X": X, "y": y, "metadata": metadata}
+        self.task = None
+
+    def begin(self, root=False):
+        """Start the fit (``root``) or its next subtask."""
+        if self.ctx is None:
+            return
+        self.task = self.ctx if root else self.ctx.subcontext(task_name="epoch")
+        self.task.call_on_fit_task_begin(estimator=self.estimator, **self.data)
+
+    def end(self, root=False):
+        """End the current task; True when a callback asks to stop."""
+        if self.ctx is None:
+            return False
+        est = self.estimator
+        state = {
+            "coefs_": est.coefs_,
+            "intercepts_": est.intercepts_,
+            "n_iter_": est.n_iter_,
+            "loss_": est.loss_,
+        }
+        task, self.task = (self.ctx if root else self.task), None
+        return bool(
+            task.call_on_fit_task_end(
+                estimator=est, reconstruction_attributes=state, **self.data
+            )
+        )
+
+    def close(self):
+        """End a subtask that was begun but did not run (L-BFGS's last)."""
+        if self.task is not None:
+            self.task.call_on_fit_task_end(estimator=self.estimator)
+            self.task = None
+
+
+class partial_fit_available:  # noqa: N801 (a decorator)
+    """Decorator: ``partial_fit`` exists only where the configuration allows it.
+
+    On an estimator whose ``_partial_fit_unavailable()`` gives a reason, the
+    attribute raises an AttributeError with that reason (so ``hasattr`` is
+    False); on the class it is the plain function.
+    """
+
+    def __init__(self, method):
+        self.method = method
+        functools.update_wrapper(self, method)
+
+    def __get__(self, estimator, owner=None):
+        if estimator is None:
+            return self.method
+        reason = estimator._partial_fit_unavailable()
+        if reason:
+            raise AttributeError(reason)
+        return types.MethodType(self.method, estimator)
