@@ -59,11 +59,35 @@ def warn(message, category=UserWarning):
     warnings.warn(message, category, stacklevel=level)
 
 
+def _discard_partial_file():
+    """Remove the file that a Python-level pickler on the stack was writing.
+
+    ``joblib.dump`` opens its file before pickling; when the model refuses to
+    be pickled, this keeps a failed dump from leaving a truncated file behind.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        pickler = frame.f_locals.get("self")
+        if isinstance(pickler, pickle._Pickler):
+            file = getattr(pickler, "file_handle", None) or getattr(
+                getattr(pickler, "_file_write", None), "__self__", None
+            )
+            while file is not None and not isinstance(getattr(file, "name", 0), str):
+                file = getattr(file, "raw", None) or getattr(file, "_fp", None)
+            name, mode = getattr(file, "name", None), getattr(file, "mode", "")
+            if isinstance(name, str) and isinstance(mode, str) and "w" in mode:
+                with contextlib.suppress(OSError):
+                    os.remove(name)
+            return
+        frame = frame.f_back
+
+
 def _check_saveable(obj, what):
     """Raise a TypeError unless pickle can store ``obj`` and load it back."""
     try:
         pickle.loads(pickle.dumps(obj))
     except Exception as error:
+        _discard_partial_file()
         raise TypeError(
             f"Cannot save a model whose {what} is {obj!r}: pickle cannot store it "
             f"by reference ({type(error).__name__}: {error}). Lambdas, functions "
@@ -114,10 +138,11 @@ PARAMETERS_DOC = """\
     tol : float, default=1e-4
         Training stops when the loss (or the validation score) has not improved
         by ``tol`` for ``n_iter_no_change`` consecutive epochs.
-    verbose : bool, default=False
-        Show the progress of training: a progress bar of the epochs with the
-        loss when tqdm is installed (the ``progress`` extra), otherwise the
-        loss of each epoch printed as scikit-learn's MLP prints it.
+    verbose : bool or int, default=False
+        Show the progress of training. ``True`` (or 1): a progress bar of the
+        epochs with the loss when tqdm is installed (the ``progress`` extra),
+        otherwise the loss of each epoch printed as scikit-learn's MLP prints
+        it; 2 or more: always those printed lines.
     warm_start : bool, default=False
         Start ``fit`` from the previous solution.
     momentum : float, default=0.9
@@ -329,15 +354,16 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         X = X.astype(dtype, copy=False)
         if sp.issparse(X):
             X = X.tocsr()
-        parts = [
-            nn.forward(
-                self.coefs_,
-                self.intercepts_,
-                X[i : i + _PREDICT_CHUNK],
-                self.activation,
-            )
-            for i in range(0, X.shape[0], _PREDICT_CHUNK)
-        ]
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            parts = [
+                nn.forward(
+                    self.coefs_,
+                    self.intercepts_,
+                    X[i : i + _PREDICT_CHUNK],
+                    self.activation,
+                )
+                for i in range(0, X.shape[0], _PREDICT_CHUNK)
+            ]
         raw = parts[0] if len(parts) == 1 else np.concatenate(parts)
         if not np.isfinite(raw).all():
             rows = np.flatnonzero(~np.isfinite(raw).all(axis=1))
@@ -750,7 +776,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
     def _make_optimizer(self, flat, incremental):
         """A new optimizer, or the one saved by the previous call for the solver."""
         cls = {"sgd": optim.SGD, "adam": optim.Adam}[self.solver]
-        saved = self._optimizer_state
+        saved = getattr(self, "_optimizer_state", None)
         if incremental and saved is not None and saved[0] == self.solver:
             # It copies the saved buffers: a failed call leaves them as they were.
             return cls.from_state_dict(saved[1])
@@ -860,24 +886,29 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         else:
             scale = float(abs(X).max()) if X.shape[0] else 0.0
             advice = (
-                "Scale the inputs (e.g. with StandardScaler; the largest |X| is "
-                f"{scale:.3g}) or lower learning_rate_init (now "
-                f"{self.learning_rate_init:g})."
+                "The input data may contain large values and need to be "
+                f"preprocessed (the largest |X| is {scale:.3g}; scale it, e.g. with "
+                "StandardScaler)"
+                + (
+                    "."
+                    if self.solver == "lbfgs"
+                    else f", or learning_rate_init={self.learning_rate_init:g} is "
+                    "too large."
+                )
             )
-        detail = f" ({cause})" if cause is not None else ""
+        detail = "" if cause is None else f" Training diverged: {cause}."
         raise ValueError(
-            "Training diverged: the loss or the weights became non-finite (NaN or "
-            f"infinity){detail}. {advice}"
+            f"Solver produced non-finite parameter weights. {advice}{detail}"
         ) from cause
 
     @contextlib.contextmanager
     def _progress(self, total):
-        """Report each epoch: a tqdm bar when verbose and tqdm is installed.
+        """Report each epoch: a tqdm bar (``verbose=1`` and tqdm installed), or a line.
 
         Warnings raised while the bar is shown are issued after it closes.
         """
         bar = None
-        if self.verbose:
+        if self.verbose == 1:  # True too; 2 and more print every epoch
             try:
                 from tqdm.auto import tqdm
             except ImportError:

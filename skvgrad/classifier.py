@@ -379,7 +379,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
                 "each)."
             )
         multilabel = y_type == "multilabel-indicator"
-        if fitting and reset:
+        if fitting and (reset or not hasattr(self, "classes_")):
             self._set_classes(y, multilabel, incremental, classes)
         else:
             self._check_classes(y, multilabel, fitting, incremental, classes, name)
@@ -432,7 +432,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
             if not values <= set(np.asarray(self._label_values).tolist()):
                 raise ValueError(
                     f"{name} codes its labels with {sorted(values)}, but the model "
-                    f"was fitted with {list(self._label_values)}."
+                    f"was fitted with {np.asarray(self._label_values).tolist()}."
                 )
             return
         labels = np.unique(y)

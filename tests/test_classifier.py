@@ -2540,3 +2540,46 @@ def test_skops_trusts_one_type_where_mlpclassifier_needs_its_optimizer():
     assert sio.get_untrusted_types(data=sio.dumps(ours)) == [
         "skvgrad.classifier.MLPAutogradClassifier"
     ]
+
+
+# Targets MLPClassifier handles otherwise ---------------------------------------------
+
+
+@pytest.mark.parametrize("coding", [(0, 2), (-1, 1), (3, 7)])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_multilabel_coded_with_two_other_values_is_the_01_model(coding, solver):
+    low, high = coding
+    Y01 = Y_ML
+    Y = np.where(Y01 == 1, high, low)
+    params = dict(hidden_layer_sizes=(8,), solver=solver, max_iter=40, random_state=0)
+    ref = _fit_quiet(MLPAutogradClassifier(**params), X_ML, Y01)
+    clf = _fit_quiet(MLPAutogradClassifier(**params), X_ML, Y)
+    assert _same_params(clf, ref)
+    assert_array_equal(clf.predict_proba(X_ML), ref.predict_proba(X_ML))
+    # Predictions come in the user's coding, so that score compares like with like.
+    assert_array_equal(clf.predict(X_ML), np.where(ref.predict(X_ML) == 1, high, low))
+    assert clf.score(X_ML, Y) == ref.score(X_ML, Y01) > 0.15
+    assert clf.loss_ > 0
+
+
+def test_multilabel_coding_must_stay_the_same_in_partial_fit():
+    clf = MLPAutogradClassifier((4,), random_state=0)
+    clf.partial_fit(X_ML, np.where(Y_ML == 1, 1, -1))
+    with pytest.raises(ValueError, match=r"codes its labels with \[0, 1\].*\[-1, 1\]"):
+        clf.partial_fit(X_ML, Y_ML)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_a_single_class_is_fitted_and_always_predicted(solver):
+    y = np.full(len(X_MOONS), "only")
+    clf = _fit_quiet(MLPAutogradClassifier((4,), solver=solver, max_iter=5), X_MOONS, y)
+    assert clf.classes_.tolist() == ["only"]
+    assert_array_equal(clf.predict(X_MOONS), y)
+    proba = clf.predict_proba(X_MOONS)
+    assert proba.shape == (len(X_MOONS), 1) and np.all(proba == 1.0)
+    assert_array_equal(clf.predict_log_proba(X_MOONS), 0.0)
+    assert clf.decision_function(X_MOONS).shape == (len(X_MOONS),)
+    assert clf.score(X_MOONS, y) == 1.0
+    # MLPClassifier fits it too, and predicts it.
+    ref = _fit_quiet(MLPClassifier((4,), solver=solver, max_iter=5), X_MOONS, y)
+    assert_array_equal(ref.predict(X_MOONS), y)

@@ -1,0 +1,634 @@
+"""What both estimators share (skvgrad.base): checks, training rules, rollback,
+interrupts, persistence, warnings and scikit-learn's callbacks.
+
+Each behaviour is tested on the classifier and on the regressor.
+"""
+
+import functools
+import pickle
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.callback import ProgressBar, ScoringMonitor
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skvgrad.base
+from skvgrad import MLPAutogradClassifier, MLPAutogradRegressor, engine, nn
+
+IGNORE_CONVERGENCE = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning"
+)
+
+
+def _classification(n=120, seed=0):
+    X, y = make_classification(
+        n, n_features=4, n_informative=3, n_redundant=0, random_state=seed
+    )
+    return X, y
+
+
+def _regression(n=120, seed=0):
+    X, y = make_regression(n, n_features=4, noise=5.0, random_state=seed)
+    return X, y / 50
+
+
+DATA = {MLPAutogradClassifier: _classification, MLPAutogradRegressor: _regression}
+ESTIMATORS = pytest.mark.parametrize(
+    "Estimator", [MLPAutogradClassifier, MLPAutogradRegressor]
+)
+
+
+def _answer(est, X):
+    """What a fitted estimator answers: probabilities, or predicted values."""
+    return est.predict_proba(X) if hasattr(est, "predict_proba") else est.predict(X)
+
+
+def _state(est):
+    """The fitted state, copied: every attribute that is not a parameter."""
+    params = est.get_params()
+    return pickle.loads(
+        pickle.dumps({k: v for k, v in vars(est).items() if k not in params})
+    )
+
+
+def _assert_same_model(a, b):
+    for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_, strict=True):
+        assert_array_equal(p, q, strict=True)
+
+
+# Predictions are never silently non-finite (issue: NaN probabilities) ----------------
+
+
+@IGNORE_CONVERGENCE
+@ESTIMATORS
+def test_float32_model_computes_float64_input_in_float64(Estimator):
+    X, y = DATA[Estimator]()
+    est = Estimator(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(
+        X.astype(np.float32), y
+    )
+    big = X * 1e39  # beyond float32's range, fine in float64
+    answer = _answer(est, big)
+    assert answer.dtype == np.float64
+    assert np.isfinite(answer).all()
+    # The float64 computation with the float32 weights, done by hand.
+    raw = nn.forward(
+        [c.astype(np.float64) for c in est.coefs_],
+        [b.astype(np.float64) for b in est.intercepts_],
+        big,
+        est.activation,
+    )
+    assert_allclose(est._raw_predict(big), raw, rtol=1e-12)
+    if Estimator is MLPAutogradClassifier:
+        assert est.score(big, y) == np.mean(est.predict(big) == y)
+        assert set(est.predict(big)) <= set(est.classes_)
+
+
+@IGNORE_CONVERGENCE
+@ESTIMATORS
+def test_input_too_large_for_any_dtype_raises_instead_of_nan(Estimator):
+    X, y = DATA[Estimator]()
+    est = Estimator(hidden_layer_sizes=(8,), max_iter=30, random_state=0).fit(X, y)
+    est.coefs_[0] = est.coefs_[0] * 1e3  # any value near float64's limit overflows
+    huge = X.copy()
+    huge[3] = 1e308
+    methods = ["predict"] + (["predict_proba"] if hasattr(est, "predict_proba") else [])
+    for method in methods:
+        with pytest.raises(
+            ValueError, match=r"not finite for 1 sample.*row 3.*Scale X"
+        ):
+            getattr(est, method)(huge)
+
+
+# Early stopping and validation data --------------------------------------------------
+
+
+def _nan_scorer(estimator, X, y):
+    """A scorer that is undefined on the data: NaN, as roc_auc on one class."""
+    return float("nan")
+
+
+@ESTIMATORS
+def test_nan_validation_score_raises_and_keeps_the_previous_model(Estimator):
+    X, y = DATA[Estimator]()
+    est = Estimator(hidden_layer_sizes=(6,), max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    before = _answer(est, X)
+    est.set_params(early_stopping=True, scoring=_nan_scorer, warm_start=False)
+    with pytest.raises(ValueError, match="validation score .* is NaN at epoch 1"):
+        est.fit(X, y)
+    assert_array_equal(_answer(est, X), before)
+
+
+def test_roc_auc_on_a_one_class_validation_set_raises():
+    X, y = _classification()
+    one_class = y == 1
+    est = MLPAutogradClassifier(
+        (6,), early_stopping=True, scoring="roc_auc", max_iter=5, random_state=0
+    )
+    with (
+        warnings.catch_warnings(),
+        pytest.raises(ValueError, match="'roc_auc'.* NaN"),
+    ):
+        warnings.simplefilter("ignore")  # scikit-learn's UndefinedMetricWarning
+        est.fit(X, y, X_val=X[one_class], y_val=y[one_class])
+    assert not hasattr(est, "coefs_")
+
+
+@IGNORE_CONVERGENCE
+@ESTIMATORS
+def test_warm_start_with_new_validation_data_tracks_its_own_best(Estimator):
+    X, y = DATA[Estimator](n=300)
+    X_a, y_a, X_b, y_b = X[:100], y[:100], X[100:200], y[100:200]
+    params = dict(
+        hidden_layer_sizes=(10,),
+        early_stopping=True,
+        warm_start=True,
+        max_iter=15,
+        n_iter_no_change=100,
+        learning_rate_init=0.01,
+        random_state=0,
+    )
+    est = Estimator(**params).fit(X[200:], y[200:], X_val=X_a, y_val=y_a)
+    first = len(est.validation_scores_)
+    est.fit(X[200:], y[200:], X_val=X_b, y_val=y_b)
+    second = est.validation_scores_[first:]
+    assert len(second) == est.n_iter_ == 15
+    # The best of this fit, on this fit's validation data, whatever the first
+    # fit's scores on other data were.
+    assert est.best_validation_score_ == max(second)
+    best = int(np.argmax(second))
+    # The weights kept are that epoch's: a fresh warm start stopped there.
+    again = Estimator(**params).fit(X[200:], y[200:], X_val=X_a, y_val=y_a)
+    again.set_params(max_iter=best + 1).fit(X[200:], y[200:], X_val=X_b, y_val=y_b)
+    _assert_same_model(est, again)
+
+
+# partial_fit after a change of solver ----------------------------------------------
+
+
+@ESTIMATORS
+@pytest.mark.parametrize(("first", "then"), [("adam", "sgd"), ("sgd", "adam")])
+def test_partial_fit_after_changing_the_solver_starts_a_fresh_optimizer(
+    Estimator, first, then
+):
+    X, y = DATA[Estimator]()
+    kwargs = {"classes": np.unique(y)} if Estimator is MLPAutogradClassifier else {}
+    est = Estimator(hidden_layer_sizes=(6,), solver=first, random_state=0)
+    for _ in range(3):
+        est.partial_fit(X, y, **kwargs)
+    fresh = pickle.loads(pickle.dumps(est))
+    fresh._optimizer_state = None  # what a fresh optimizer starts from
+    est.set_params(solver=then).partial_fit(X, y)
+    fresh.set_params(solver=then).partial_fit(X, y)
+    _assert_same_model(est, fresh)
+    assert est._optimizer_state[0] == then
+
+
+# Interrupts (Ctrl-C): one rule for every solver ------------------------------------
+
+
+class _InterruptAfter:
+    """A module-level activation (tanh) that raises KeyboardInterrupt at call n."""
+
+    def __init__(self, n):
+        self.n, self.calls = n, 0
+
+    def __call__(self, z):
+        self.calls += 1
+        if self.calls == self.n:
+            raise KeyboardInterrupt
+        return engine.tanh(z)
+
+
+class _CallsAtEpochEnds:
+    """A callback recording how often an activation ran by each epoch's end."""
+
+    def __init__(self, counter):
+        self.counter, self.calls = counter, []
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context):
+        if context.task_name == "epoch":
+            self.calls.append(self.counter.calls)
+
+
+def _calls_by_epoch_end(Estimator, solver, X, y, n_epochs):
+    """How many times the activation has run when epoch ``n_epochs`` ends."""
+    counter = _InterruptAfter(0)
+    recorder = _CallsAtEpochEnds(counter)
+    est = Estimator(hidden_layer_sizes=(6,), activation=counter, solver=solver)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.set_callbacks(recorder).set_params(random_state=0).fit(X, y)
+    return recorder.calls[n_epochs - 1]
+
+
+@ESTIMATORS
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_interrupt_in_the_first_epoch_of_a_refit_restores_and_reraises(
+    Estimator, solver
+):
+    X, y = DATA[Estimator]()
+    est = Estimator(
+        hidden_layer_sizes=(6,),
+        activation="tanh",
+        solver=solver,
+        max_iter=5,
+        random_state=1,
+    )
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    before, state = _answer(est, X), _state(est)
+    est.set_params(activation=_InterruptAfter(1), random_state=2)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, y)
+    est.set_params(activation="tanh")
+    assert_array_equal(_answer(est, X), before)
+    assert _state(est).keys() == state.keys()
+    assert est.loss_ == state["loss_"] and est.n_iter_ == state["n_iter_"]
+
+
+@ESTIMATORS
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_interrupt_after_two_epochs_keeps_them_and_warns(Estimator, solver):
+    X, y = DATA[Estimator]()
+    calls = _calls_by_epoch_end(Estimator, solver, X, y, n_epochs=2)
+    params = dict(hidden_layer_sizes=(6,), solver=solver, random_state=0)
+    interrupted = Estimator(activation=_InterruptAfter(calls + 1), **params)
+    with pytest.warns(UserWarning, match=r"interrupted by user after 2 completed"):
+        interrupted.fit(X, y)
+    assert interrupted.n_iter_ == 2 and len(interrupted.loss_curve_) == 2
+    # The model is the one of a fit that stopped after two epochs.
+    with pytest.warns(ConvergenceWarning):
+        two = Estimator(activation=_InterruptAfter(0), max_iter=2, **params).fit(X, y)
+    _assert_same_model(interrupted, two)
+    assert interrupted.loss_curve_ == two.loss_curve_
+    assert interrupted.loss_ == two.loss_
+
+
+# Persistence of custom activations and losses --------------------------------------
+
+
+def scaled_tanh(z, scale=1.0):
+    """A module-level activation with a parameter (for functools.partial)."""
+    return engine.tanh(scale * z)
+
+
+class ScaledTanh:
+    """A module-level callable class."""
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def __call__(self, z):
+        return engine.tanh(self.scale * z)
+
+
+class Holder:
+    """Holds a staticmethod."""
+
+    @staticmethod
+    def activation(z):
+        return engine.tanh(z)
+
+
+def _fitted(Estimator, activation, **params):
+    X, y = DATA[Estimator]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return Estimator(
+            hidden_layer_sizes=(4,), activation=activation, max_iter=3, **params
+        ).fit(X, y)
+
+
+@ESTIMATORS
+@pytest.mark.parametrize(
+    "activation",
+    [functools.partial(scaled_tanh, scale=0.5), ScaledTanh(0.5), Holder.activation],
+    ids=["partial", "callable-instance", "function-of-a-class"],
+)
+def test_saveable_activations_round_trip(Estimator, activation, tmp_path):
+    est = _fitted(Estimator, activation)
+    X, _ = DATA[Estimator]()
+    joblib.dump(est, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    assert_array_equal(_answer(loaded, X), _answer(est, X))
+
+
+def _nested():
+    def inner(z):
+        return engine.tanh(z)
+
+    return inner
+
+
+UNSAVEABLE = {
+    "lambda": (lambda z: engine.tanh(z), "<lambda>"),
+    "nested": (_nested(), "inner"),
+    "staticmethod-object": (Holder.__dict__["activation"], "staticmethod"),
+}
+
+
+@ESTIMATORS
+@pytest.mark.parametrize("case", list(UNSAVEABLE), ids=list(UNSAVEABLE))
+@pytest.mark.parametrize("what", ["activation", "loss"])
+def test_unsaveable_callables_are_refused_without_a_partial_file(
+    Estimator, case, what, tmp_path
+):
+    func, name = UNSAVEABLE[case]
+    X, y = DATA[Estimator]()
+    if what == "loss":
+        est = _fitted(Estimator, "tanh", loss=lambda raw, y: ((raw - y) ** 2).sum(1))
+        est.set_params(loss=_per_sample_of(func))
+    else:
+        est = _fitted(Estimator, func)
+    _answer(est, X)  # fitting and predicting work
+    path = tmp_path / "model.joblib"
+    message = f"Cannot save a model whose {what} is .*{name}"
+    with pytest.raises(TypeError, match=message):
+        joblib.dump(est, path)
+    assert not path.exists(), "a failed dump left a partial file"
+    with pytest.raises(TypeError, match=message):
+        joblib.dump(est, tmp_path / "model.joblib.gz")
+    assert not (tmp_path / "model.joblib.gz").exists()
+    with pytest.raises(TypeError, match="module-level function"):
+        pickle.dumps(est)
+
+
+def _per_sample_of(func):
+    """A loss with the same kind of definition (lambda, nested...) as ``func``."""
+    if isinstance(func, staticmethod):
+        return staticmethod(lambda raw, y: ((raw - y) ** 2).sum(1))
+    return func if func.__name__ == "inner" else (lambda raw, y: raw.sum(1))
+
+
+def test_cross_val_score_in_parallel_fails_with_the_same_message():
+    X, y = _classification()
+    est = MLPAutogradClassifier((4,), activation=lambda z: engine.tanh(z), max_iter=3)
+    with pytest.raises(Exception) as info:
+        cross_val_score(est, X, y, cv=2, n_jobs=2)
+    chain, exc = [], info.value
+    while exc is not None:
+        chain.append(f"{type(exc).__name__}: {exc}")
+        exc = exc.__cause__ or exc.__context__
+    assert any(
+        "TypeError: Cannot save a model whose activation is" in line for line in chain
+    ), chain
+
+
+def test_activation_defined_in_main_warns_when_saved(tmp_path):
+    script = textwrap.dedent(
+        """
+        import pickle, warnings
+        import numpy as np
+        from skvgrad import MLPAutogradRegressor, engine
+
+        def act(z):
+            return engine.tanh(z)
+
+        X = np.random.RandomState(0).normal(size=(20, 2))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = MLPAutogradRegressor(hidden_layer_sizes=(3,), activation=act)
+            est.set_params(max_iter=2).fit(X, X[:, 0])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            data = pickle.dumps(est)
+        print([str(w.message) for w in caught])
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert "defined in __main__" in out and "importable module" in out
+
+
+# Divergence names its cause ----------------------------------------------------------
+
+
+@ESTIMATORS
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_a_huge_alpha_is_named_as_the_cause(Estimator, solver):
+    X, y = DATA[Estimator]()
+    est = Estimator(
+        hidden_layer_sizes=(6,), solver=solver, alpha=1e300, max_iter=20, random_state=0
+    )
+    with (
+        warnings.catch_warnings(),
+        pytest.raises(ValueError, match=r"alpha=1e\+300 is too large") as info,
+    ):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    assert "learning_rate_init" not in str(info.value)
+    assert not hasattr(est, "coefs_")
+
+
+def test_a_huge_learning_rate_is_named_with_the_input_scale():
+    X, y = _regression()
+    est = MLPAutogradRegressor(solver="sgd", learning_rate_init=1e10, random_state=0)
+    with pytest.raises(
+        ValueError, match=r"largest \|X\| is .*learning_rate_init=1e\+10"
+    ):
+        est.fit(X * 1e3, y)
+
+
+# Warnings point at the user's line ---------------------------------------------------
+
+
+@ESTIMATORS
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+@pytest.mark.parametrize("through", ["fit", "pipeline", "search"])
+def test_warnings_point_at_the_callers_line(Estimator, solver, through):
+    X, y = DATA[Estimator]()
+    est = Estimator(hidden_layer_sizes=(4,), solver=solver, max_iter=2, random_state=0)
+    if through == "pipeline":
+        est = make_pipeline(StandardScaler(), est)
+    elif through == "search":
+        est = GridSearchCV(est, {"alpha": [1e-4]}, cv=2)
+    with pytest.warns(ConvergenceWarning) as record:
+        est.fit(X, y)  # the line the warnings must point at
+    for w in record:
+        assert w.filename == __file__, w.filename
+
+
+def test_clipped_batch_size_warning_points_at_the_callers_line():
+    X, y = _regression(n=20)
+    with pytest.warns(UserWarning, match="batch_size") as record:
+        MLPAutogradRegressor(hidden_layer_sizes=(3,), batch_size=50).partial_fit(X, y)
+    assert record[0].filename == __file__
+
+
+def test_warn_skips_library_frames():
+    def library_like():
+        skvgrad.base.warn("from inside")
+
+    with pytest.warns(UserWarning, match="from inside") as record:
+        library_like()
+    assert record[0].filename == __file__
+
+
+# Verbose output --------------------------------------------------------------------
+
+
+@ESTIMATORS
+def test_verbose_2_prints_scikit_learns_lines_even_with_tqdm(Estimator, capsys):
+    X, y = DATA[Estimator]()
+    with pytest.warns(ConvergenceWarning):
+        Estimator(hidden_layer_sizes=(4,), max_iter=3, verbose=2, random_state=0).fit(
+            X, y
+        )
+    out = capsys.readouterr().out
+    assert [line.split(",")[0] for line in out.splitlines()] == [
+        f"Iteration {i}" for i in (1, 2, 3)
+    ]
+
+
+@ESTIMATORS
+def test_warnings_during_a_progress_bar_come_after_it(Estimator, monkeypatch):
+    tqdm_auto = pytest.importorskip("tqdm.auto")
+    X, y = DATA[Estimator]()
+    events = []
+
+    class RecordingBar(tqdm_auto.tqdm):
+        def close(self):
+            events.append("bar closed")
+            super().close()
+
+    monkeypatch.setattr(tqdm_auto, "tqdm", RecordingBar)
+    est = Estimator(hidden_layer_sizes=(4,), max_iter=3, verbose=True, random_state=0)
+    # The warning, turned into an error, is issued only once the bar is closed.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning, match="Maximum iterations"):
+            est.fit(X, y)
+    assert events == ["bar closed"]
+
+
+# scikit-learn's callbacks -----------------------------------------------------------
+
+
+class StopAfter:
+    """A callback that stops training at the end of epoch ``n``."""
+
+    def __init__(self, n):
+        self.n = n
+        self.begun, self.ended = [], []
+
+    def setup(self, estimator, context):
+        self.setup_done = True
+
+    def teardown(self, estimator, context):
+        self.torn_down = True
+
+    def on_fit_task_begin(self, estimator, context):
+        self.begun.append((context.task_name, context.task_id))
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        self.ended.append((context.task_name, context.task_id))
+        if fitted_estimator is not None and context.task_name == "epoch":
+            self.last = fitted_estimator
+        return context.task_name == "epoch" and context.task_id + 1 == self.n
+
+
+@ESTIMATORS
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_a_callback_can_stop_training(Estimator, solver):
+    X, y = DATA[Estimator]()
+    stop = StopAfter(3)
+    est = Estimator(hidden_layer_sizes=(6,), solver=solver, max_iter=50, random_state=0)
+    est.set_callbacks(stop).fit(X, y)
+    assert est.n_iter_ == 3 and len(est.loss_curve_) == 3
+    assert stop.setup_done and stop.torn_down
+    assert stop.begun[0] == ("fit", 0) and stop.ended[-1] == ("fit", 0)
+    epochs = [task for task in stop.ended if task[0] == "epoch"]
+    assert epochs[:3] == [("epoch", 0), ("epoch", 1), ("epoch", 2)]
+    # The fitted estimator handed to the callback predicts as the model does.
+    assert_array_equal(_answer(stop.last, X), _answer(est, X))
+    assert not hasattr(est, "_callback_fit_ctx")  # nothing of it stays on the model
+
+
+@IGNORE_CONVERGENCE
+@ESTIMATORS
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_scoring_monitor_logs_a_score_per_epoch(Estimator, solver):
+    X, y = DATA[Estimator]()
+    scoring = "accuracy" if Estimator is MLPAutogradClassifier else "r2"
+    monitor = ScoringMonitor(scoring=scoring)
+    est = Estimator(hidden_layer_sizes=(6,), solver=solver, max_iter=4, random_state=0)
+    est.set_callbacks(monitor).fit(X, y)
+    rows = monitor.get_logs().data
+    epochs = [row for row in rows if row["task_name"] == "epoch"]
+    assert len(epochs) == est.n_iter_ == 4
+    assert [row["task_id"] for row in epochs] == [0, 1, 2, 3]
+    [root] = [row for row in rows if row["task_name"] == "fit"]
+    assert root[scoring] == pytest.approx(est.score(X, y))
+    assert epochs[-1][scoring] == pytest.approx(est.score(X, y))
+
+
+@IGNORE_CONVERGENCE
+def test_callbacks_in_a_parallel_grid_search():
+    X, y = _classification()
+    monitor = ScoringMonitor(scoring="accuracy")
+    search = GridSearchCV(
+        MLPAutogradClassifier((6,), max_iter=3, random_state=0).set_callbacks(monitor),
+        {"alpha": [1e-4, 1e-2]},
+        cv=2,
+        n_jobs=2,
+    )
+    search.set_callbacks(ProgressBar())
+    search.fit(X, y)
+    logs = monitor.get_logs(select="all")
+    # Four candidate fits and the refit, each logging its three epochs.
+    epochs = [row for log in logs for row in log.data if row["task_name"] == "epoch"]
+    assert len(epochs) == 5 * 3
+    # The epochs are subtasks of our fit, nested under the search's tasks.
+    assert all(len(row["task_id_path"]) >= 3 for row in epochs)
+
+
+def test_progress_bar_shows_the_fits_of_a_parallel_search():
+    pytest.importorskip("rich")
+    script = textwrap.dedent(
+        """
+        import warnings
+        from sklearn.callback import ProgressBar
+        from sklearn.datasets import load_iris
+        from sklearn.model_selection import GridSearchCV
+        from skvgrad import MLPAutogradClassifier
+
+        warnings.simplefilter("ignore")
+        X, y = load_iris(return_X_y=True)
+        search = GridSearchCV(
+            MLPAutogradClassifier((5,), max_iter=4, random_state=0),
+            {"alpha": [1e-4, 1e-2]}, cv=2, n_jobs=2,
+        ).set_callbacks(ProgressBar())
+        search.fit(X, y)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "COLUMNS": "200"},
+    )
+    out = result.stdout + result.stderr
+    assert out.count("MLPAutogradClassifier - fit") == 5, out
