@@ -1423,16 +1423,17 @@ def test_verbose_prints_the_loss_of_every_epoch(solver, capsys, monkeypatch):
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_verbose_shows_a_progress_bar_with_tqdm(solver, capsys):
     pytest.importorskip("tqdm", reason="the progress bar needs the progress extra")
-    clf = MLPAutogradClassifier(
-        solver=solver, max_iter=5, verbose=True, random_state=0
-    ).fit(X_MOONS, Y_MOONS)
+    clf = MLPAutogradClassifier(solver=solver, max_iter=5, verbose=True, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X_MOONS, Y_MOONS)
     out, err = capsys.readouterr()
     assert "Iteration" not in out
     assert "MLPAutogradClassifier" in err and f"loss={clf.loss_curve_[-1]:.6f}" in err
 
 
 def test_not_verbose_prints_nothing_even_with_tqdm(capsys):
-    MLPAutogradClassifier(max_iter=5, random_state=0).fit(X_MOONS, Y_MOONS)
+    with pytest.warns(ConvergenceWarning):
+        MLPAutogradClassifier(max_iter=5, random_state=0).fit(X_MOONS, Y_MOONS)
     assert capsys.readouterr() == ("", "")
 
 
