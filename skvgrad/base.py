@@ -202,7 +202,7 @@ ATTRIBUTES_DOC = """\
         ``intercepts_[i]`` is the bias vector of layer ``i + 1``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X had string column names.
     n_iter_ : int
         Number of epochs (or lbfgs iterations) run by the last call.

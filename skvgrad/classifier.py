@@ -290,6 +290,37 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         """
         return self._labels(self._raw_predict(X))
 
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
+
+        For multilabel targets this is the subset accuracy: every label of a
+        sample must be right.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            The (weighted) fraction of samples predicted right.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skvgrad import MLPAutogradClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPAutogradClassifier((10,), solver="lbfgs", random_state=0)
+        >>> clf.set_params(max_iter=1000).fit(X, y).score(X, y) > 0.95
+        True
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True

@@ -202,11 +202,44 @@ default="squared_error"
         >>> import numpy as np
         >>> from skvgrad import MLPAutogradRegressor
         >>> X = np.linspace(-1, 1, 50)[:, np.newaxis]
-        >>> reg = MLPAutogradRegressor((10,), solver="lbfgs", random_state=0)
+        >>> reg = MLPAutogradRegressor(hidden_layer_sizes=(10,), solver="lbfgs")
+        >>> reg = reg.set_params(random_state=0)
         >>> reg.fit(X, 2 * X.ravel() + 1).predict([[0.0]]).round(2)
         array([1.])
         """
         return self._predictions(self._raw_predict(X))
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of :meth:`predict` on ``X``.
+
+        For several outputs, the mean of their R² (scikit-learn's
+        "uniform_average").
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            1 for perfect predictions, 0 for predicting the mean of ``y``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvgrad import MLPAutogradRegressor
+        >>> X = np.linspace(-1, 1, 50)[:, np.newaxis]
+        >>> reg = MLPAutogradRegressor(hidden_layer_sizes=(10,), solver="lbfgs")
+        >>> reg = reg.set_params(random_state=0)
+        >>> reg.fit(X, X.ravel() ** 2).score(X, X.ravel() ** 2) > 0.99
+        True
+        """
+        return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
