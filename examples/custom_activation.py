@@ -1,4 +1,5 @@
-"""A hidden-layer activation of your own, differentiated by skvgrad's engine.
+"""A hidden-layer activation of your own, differentiated by the engine
+===================================================================
 
 SiLU (also called swish), ``z * sigmoid(z)``, is written here from engine
 operations as a plain module-level function. The engine differentiates it with
@@ -13,9 +14,12 @@ A module-level function (not a lambda or a nested function) keeps the fitted
 model picklable and loadable with skops.
 
 Run it with ``python examples/custom_activation.py [--output DIR] [--quick]``.
+The figure goes to DIR (default: ``skvgrad_examples`` in the system's
+temporary folder), and the script prints its path.
 """
 
 import argparse
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -43,13 +47,15 @@ def derivative(activation, z):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Train with an activation written from engine operations"
+    )
     parser.add_argument(
         "--output",
         type=Path,
-        default=Path(__file__).resolve().parent,
+        default=Path(tempfile.gettempdir()) / "skvgrad_examples",
         metavar="DIR",
-        help="folder for the figure (default: next to this script)",
+        help="folder for the figure (default: %(default)s)",
     )
     parser.add_argument("--quick", action="store_true", help="fewer epochs, seconds")
     args = parser.parse_args(argv)

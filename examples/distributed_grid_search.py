@@ -1,4 +1,5 @@
-"""A grid search of skvgrad on a dask.distributed cluster.
+"""A grid search of skvgrad on a dask.distributed cluster
+======================================================
 
 The search of ``grid_search_pipeline.py`` (a ``StandardScaler`` and an
 ``MLPAutogradClassifier`` in a ``Pipeline``, tuned by ``GridSearchCV`` on the
@@ -10,7 +11,9 @@ By default the script starts a ``LocalCluster`` of two worker processes on
 127.0.0.1 and shuts it down at the end; with ``--scheduler tcp://HOST:8786`` it
 connects to a running cluster instead (every worker needs skvgrad installed).
 Worker processes import this script again, hence the ``if __name__ ==
-"__main__":`` guard. The table of results goes to DIR as a CSV file.
+"__main__":`` guard. The heat map of the scores and the table of results (a
+CSV file) go to DIR (default: ``skvgrad_examples`` in the system's temporary
+folder), and the script prints their paths.
 
 Run it with
 ``python examples/distributed_grid_search.py [--scheduler ADDRESS] [--output DIR]
@@ -18,17 +21,20 @@ Run it with
 """
 
 import argparse
+import tempfile
 import time
 from pathlib import Path
 
 import joblib
 import pandas as pd
 from dask.distributed import Client, LocalCluster
-from grid_search_pipeline import digits_search, report  # the same search
+from grid_search_pipeline import digits_search, plot_scores, report  # same search
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="A grid search of skvgrad on a dask.distributed cluster"
+    )
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -38,9 +44,9 @@ def main(argv=None):
     parser.add_argument(
         "--output",
         type=Path,
-        default=Path(__file__).resolve().parent,
+        default=Path(tempfile.gettempdir()) / "skvgrad_examples",
         metavar="DIR",
-        help="folder for the CSV of results (default: next to this script)",
+        help="folder for the figure and the CSV of results (default: %(default)s)",
     )
     parser.add_argument("--quick", action="store_true", help="a smaller grid, seconds")
     args = parser.parse_args(argv)
@@ -75,7 +81,12 @@ def main(argv=None):
     print(f"{n_fits} fits on the cluster in {elapsed:.1f} s")
     report(search, X_test, y_test)
 
+    fig = plot_scores(search, f"Mean 3-fold CV accuracy, {n_workers} dask workers")
+
     args.output.mkdir(parents=True, exist_ok=True)
+    path = args.output / "distributed_grid_search.png"
+    fig.savefig(path, dpi=100)
+    print(f"Figure saved to {path.resolve()}")
     path = args.output / "distributed_grid_search.csv"
     pd.DataFrame(search.cv_results_).to_csv(path, index=False)
     print(f"Results saved to {path.resolve()}")

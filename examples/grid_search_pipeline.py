@@ -1,4 +1,5 @@
-"""A grid search over a Pipeline with skvgrad, and a heat map of its scores.
+"""A grid search over a Pipeline, and a heat map of its scores
+===========================================================
 
 ``MLPAutogradClassifier`` is a scikit-learn estimator, so it goes into a
 ``Pipeline`` after a ``StandardScaler`` and ``GridSearchCV`` tunes it like any
@@ -9,9 +10,12 @@ the best parameters and the accuracy of the refitted model on a held-out test
 set are printed.
 
 Run it with ``python examples/grid_search_pipeline.py [--output DIR] [--quick]``.
+The figure goes to DIR (default: ``skvgrad_examples`` in the system's
+temporary folder), and the script prints its path.
 """
 
 import argparse
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -61,21 +65,8 @@ def report(search, X_test, y_test):
     print(f"test accuracy of the refitted pipeline = {test_score:.3f}")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=Path(__file__).resolve().parent,
-        metavar="DIR",
-        help="folder for the figure (default: next to this script)",
-    )
-    parser.add_argument("--quick", action="store_true", help="a smaller grid, seconds")
-    args = parser.parse_args(argv)
-
-    search, (X_train, X_test, y_train, y_test) = digits_search(args.quick)
-    search.fit(X_train, y_train)
-    report(search, X_test, y_test)
+def plot_scores(search, title):
+    """A heat map of the mean cross-validated accuracy of each grid point."""
     sizes = search.param_grid["mlp__hidden_layer_sizes"]
     rates = search.param_grid["mlp__learning_rate_init"]
 
@@ -96,12 +87,29 @@ def main(argv=None):
         )
     ax.set_xticks(range(len(rates)), [f"{r:g}" for r in rates])
     ax.set_yticks(range(len(sizes)), [str(s) for s in sizes])
-    ax.set(
-        xlabel="learning_rate_init",
-        ylabel="hidden_layer_sizes",
-        title="Mean 3-fold CV accuracy on digits",
-    )
+    ax.set(xlabel="learning_rate_init", ylabel="hidden_layer_sizes", title=title)
     fig.colorbar(image, ax=ax, label="accuracy")
+    return fig
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="A grid search over a Pipeline, and a heat map of its scores"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "skvgrad_examples",
+        metavar="DIR",
+        help="folder for the figure (default: %(default)s)",
+    )
+    parser.add_argument("--quick", action="store_true", help="a smaller grid, seconds")
+    args = parser.parse_args(argv)
+
+    search, (X_train, X_test, y_train, y_test) = digits_search(args.quick)
+    search.fit(X_train, y_train)
+    report(search, X_test, y_test)
+    fig = plot_scores(search, "Mean 3-fold CV accuracy on digits")
 
     args.output.mkdir(parents=True, exist_ok=True)
     path = args.output / "grid_search_pipeline.png"

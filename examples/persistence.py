@@ -1,4 +1,5 @@
-"""Save and load a fitted skvgrad model with joblib and with skops.
+"""Save and load a fitted model with joblib and with skops
+=======================================================
 
 A fitted ``MLPAutogradClassifier`` holds only NumPy arrays, lists, numbers and
 strings, so it round-trips through both formats unchanged: the loaded model
@@ -10,32 +11,44 @@ as data and refuses to build any type you have not trusted: ask
 ``skops.io.get_untrusted_types`` what a file contains, read the list, and pass
 it as ``trusted=`` only if you expect every type in it.
 
-Run it with ``python examples/persistence.py [--output DIR] [--quick]``; the
-model files go to DIR (default: next to this script).
+The figure shows twelve held-out digits, each with the digit that the original,
+the joblib-loaded and the skops-loaded model predict.
+
+Run it with ``python examples/persistence.py [--output DIR] [--quick]``. The
+model files and the figure go to DIR (default: ``skvgrad_examples`` in the
+system's temporary folder), and the script prints their paths.
 """
 
 import argparse
+import tempfile
 import warnings
 from pathlib import Path
 
 import joblib
-import numpy as np
-import skops.io as sio
-from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+import matplotlib
 
-from skvgrad import MLPAutogradClassifier
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import skops.io as sio  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+from skvgrad import MLPAutogradClassifier  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Save and load a fitted model with joblib and with skops"
+    )
     parser.add_argument(
         "--output",
         type=Path,
-        default=Path(__file__).resolve().parent,
+        default=Path(tempfile.gettempdir()) / "skvgrad_examples",
         metavar="DIR",
-        help="folder for the model files (default: next to this script)",
+        help="folder for the model files and the figure (default: %(default)s)",
     )
     parser.add_argument("--quick", action="store_true", help="fewer epochs, seconds")
     args = parser.parse_args(argv)
@@ -77,6 +90,18 @@ def main(argv=None):
         f"accuracy = {from_skops.score(X_test, y_test):.3f}"
     )
     print(f"Model files saved to {joblib_path.resolve()} and {skops_path.resolve()}")
+
+    # The figure: held-out digits and what each of the three models predicts.
+    models = {"original": clf, "joblib": from_joblib, "skops": from_skops}
+    predictions = [model.predict(X_test[:12]) for model in models.values()]
+    fig, axes = plt.subplots(2, 6, figsize=(9, 3.9), layout="constrained")
+    for i, ax in enumerate(axes.flat):
+        ax.imshow(X_test[i].reshape(8, 8), cmap="gray_r")
+        ax.set(xticks=[], yticks=[], title=" / ".join(str(p[i]) for p in predictions))
+    fig.suptitle("Digit predicted by the " + " / ".join(models) + " model")
+    path = args.output / "persistence.png"
+    fig.savefig(path, dpi=100)
+    print(f"Figure saved to {path.resolve()}")
 
 
 if __name__ == "__main__":

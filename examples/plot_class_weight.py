@@ -1,4 +1,5 @@
-"""Class weights on an imbalanced problem: trading accuracy for minority recall.
+"""Class weights on an imbalanced problem: accuracy against minority recall
+========================================================================
 
 Nine samples in ten belong to the majority class and the two classes overlap.
 Fitted as is, ``MLPAutogradClassifier`` is accurate overall but misses many
@@ -12,9 +13,12 @@ held-out samples; the held-out accuracy and the recall of the minority class
 (the fraction of its samples that are found) are printed.
 
 Run it with ``python examples/plot_class_weight.py [--output DIR] [--quick]``.
+The figure goes to DIR (default: ``skvgrad_examples`` in the system's
+temporary folder), and the script prints its path.
 """
 
 import argparse
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -39,13 +43,15 @@ CLASS_WEIGHTS = {
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Class weights on an imbalanced problem"
+    )
     parser.add_argument(
         "--output",
         type=Path,
-        default=Path(__file__).resolve().parent,
+        default=Path(tempfile.gettempdir()) / "skvgrad_examples",
         metavar="DIR",
-        help="folder for the figure (default: next to this script)",
+        help="folder for the figure (default: %(default)s)",
     )
     parser.add_argument(
         "--quick", action="store_true", help="fewer iterations, seconds"

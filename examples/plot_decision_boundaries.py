@@ -1,4 +1,5 @@
-"""Decision boundaries of skvgrad on three toy data sets, for two activations.
+"""Decision boundaries on three toy data sets, for two activations
+===============================================================
 
 Trains ``MLPAutogradClassifier`` on two moons, two circles and a linearly
 separable set (the data sets of scikit-learn's classifier comparison), once
@@ -7,9 +8,12 @@ predicted probability of each with scikit-learn's ``DecisionBoundaryDisplay``:
 one panel per data set and activation, the held-out accuracy in the corner.
 
 Run it with ``python examples/plot_decision_boundaries.py [--output DIR] [--quick]``.
+The figure goes to DIR (default: ``skvgrad_examples`` in the system's
+temporary folder), and the script prints its path.
 """
 
 import argparse
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -48,13 +52,15 @@ def make_datasets(n_samples):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Decision boundaries on three toy data sets, for two activations"
+    )
     parser.add_argument(
         "--output",
         type=Path,
-        default=Path(__file__).resolve().parent,
+        default=Path(tempfile.gettempdir()) / "skvgrad_examples",
         metavar="DIR",
-        help="folder for the figure (default: next to this script)",
+        help="folder for the figure (default: %(default)s)",
     )
     parser.add_argument("--quick", action="store_true", help="less data, seconds")
     args = parser.parse_args(argv)

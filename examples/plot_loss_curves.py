@@ -1,4 +1,5 @@
-"""Loss curves of skvgrad's training strategies on the digits.
+"""Loss curves of skvgrad's training strategies on the digits
+==========================================================
 
 The counterpart of scikit-learn's example "Compare Stochastic learning
 strategies for MLPClassifier": ``MLPAutogradClassifier`` is trained on the
@@ -10,9 +11,12 @@ constant for as long as the loss keeps falling, so its dotted curves lie on top
 of the "constant" ones until the loss stalls.
 
 Run it with ``python examples/plot_loss_curves.py [--output DIR] [--quick]``.
+The figure goes to DIR (default: ``skvgrad_examples`` in the system's
+temporary folder), and the script prints its path.
 """
 
 import argparse
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -45,13 +49,15 @@ STYLES = {"constant": "-", "invscaling": "--", "adaptive": ":", "adam": "-"}
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Loss curves of skvgrad's training strategies on the digits"
+    )
     parser.add_argument(
         "--output",
         type=Path,
-        default=Path(__file__).resolve().parent,
+        default=Path(tempfile.gettempdir()) / "skvgrad_examples",
         metavar="DIR",
-        help="folder for the figure (default: next to this script)",
+        help="folder for the figure (default: %(default)s)",
     )
     parser.add_argument("--quick", action="store_true", help="fewer epochs, seconds")
     args = parser.parse_args(argv)

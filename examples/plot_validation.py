@@ -1,4 +1,5 @@
-"""Early stopping on a validation set of your own, watching accuracy or loss.
+"""Early stopping on a validation set of your own, watching accuracy or loss
+=========================================================================
 
 ``MLPAutogradClassifier.fit`` takes ``X_val`` and ``y_val`` (as scikit-learn's
 HistGradientBoosting does): with ``early_stopping=True`` they replace the random
@@ -16,9 +17,12 @@ is kept and when to stop. The figure shows, for each, the training loss, the
 validation loss and the validation score per epoch, with the best epoch marked.
 
 Run it with ``python examples/plot_validation.py [--output DIR] [--quick]``.
+The figure goes to DIR (default: ``skvgrad_examples`` in the system's
+temporary folder), and the script prints its path.
 """
 
 import argparse
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -38,13 +42,15 @@ SCORINGS = {"accuracy": "validation accuracy", "loss": "- validation log-loss"}
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Early stopping on a validation set of your own"
+    )
     parser.add_argument(
         "--output",
         type=Path,
-        default=Path(__file__).resolve().parent,
+        default=Path(tempfile.gettempdir()) / "skvgrad_examples",
         metavar="DIR",
-        help="folder for the figure (default: next to this script)",
+        help="folder for the figure (default: %(default)s)",
     )
     parser.add_argument("--quick", action="store_true", help="fewer epochs, seconds")
     args = parser.parse_args(argv)

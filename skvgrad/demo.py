@@ -5,12 +5,15 @@ Trains :class:`skvgrad.MLPAutogradClassifier` and scikit-learn's
 scikit-learn (two moons and the handwritten digits), prints their accuracy on a
 held-out split and their fit time side by side, and, when matplotlib is
 installed, writes one figure: the decision boundaries on the moons and the loss
-curves of both estimators.
+curves of both estimators. The figure goes to the system's temporary folder
+unless ``--output`` says otherwise, so running the demo inside a checkout leaves
+the checkout as it was; the demo prints where the figure went.
 """
 
 import argparse
 import os
 import sys
+import tempfile
 import time
 import warnings
 
@@ -26,8 +29,13 @@ from skvgrad import MLPAutogradClassifier
 ESTIMATORS = {"skvgrad": MLPAutogradClassifier, "MLPClassifier": MLPClassifier}
 """The two estimators compared, by the name shown in the table."""
 
-DEFAULT_OUTPUT = "skvgrad_demo.png"
-"""Where the figure goes unless ``--output`` says otherwise."""
+DEFAULT_FILENAME = "skvgrad_demo.png"
+"""The figure's file name in the temporary folder, unless ``--output`` is given."""
+
+
+def default_output():
+    """Where the figure goes unless ``--output`` says otherwise."""
+    return os.path.join(tempfile.gettempdir(), DEFAULT_FILENAME)
 
 
 def _datasets(quick):
@@ -229,9 +237,9 @@ def main(argv=None):
     )
     parser.add_argument(
         "--output",
-        default=DEFAULT_OUTPUT,
+        default=default_output(),
         metavar="PATH",
-        help=f"where to write the PNG figure (default: ./{DEFAULT_OUTPUT})",
+        help="where to write the PNG figure (default: %(default)s)",
     )
     parser.add_argument(
         "--quick",
@@ -254,8 +262,10 @@ def main(argv=None):
         import matplotlib  # noqa: F401
     except ImportError:
         print(
-            "matplotlib is not installed, so no figure was written. "
-            'To get it: pip install "skvgrad[plot]"'
+            "matplotlib is not installed, so no figure was written. To get it: "
+            'pip install matplotlib (or skvgrad\'s "plot" extra: '
+            'pip install "skvgrad[plot]" from a package index, '
+            'pip install -e ".[plot]" in a checkout of skvgrad)'
         )
         return 0
     path = os.path.abspath(args.output)

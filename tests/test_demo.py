@@ -2,6 +2,8 @@
 
 import re
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,28 +47,45 @@ def test_quick_demo_prints_the_table_and_writes_the_figure(tmp_path, capsys):
     assert_valid_png(output)
 
 
-def test_default_output_is_in_the_current_folder(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
+def test_default_output_is_in_the_temporary_folder(tmp_path, monkeypatch, capsys):
+    # The default must not dirty the folder the demo runs in (a checkout, say).
+    temp, cwd = tmp_path / "temp", tmp_path / "cwd"
+    temp.mkdir()
+    cwd.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.chdir(cwd)
+    assert demo.default_output() == str(temp / demo.DEFAULT_FILENAME)
     assert demo.main(["--quick"]) == 0
-    assert (
-        f"Figure saved to {tmp_path / demo.DEFAULT_OUTPUT}" in capsys.readouterr().out
-    )
-    assert_valid_png(tmp_path / demo.DEFAULT_OUTPUT)
+    out = capsys.readouterr().out
+    assert f"Figure saved to {temp / demo.DEFAULT_FILENAME}" in out
+    assert_valid_png(temp / demo.DEFAULT_FILENAME)
+    assert list(cwd.iterdir()) == []
 
 
 def test_runs_without_matplotlib_and_tqdm(tmp_path, monkeypatch, capsys):
     # A module that is None in sys.modules cannot be imported: as if missing.
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     assert demo.main(["--quick"]) == 0
     out = capsys.readouterr().out
     assert len(ROWS.findall(out)) == 4
     assert "[1/4] fitting skvgrad on moons ..." in out
     assert "[4/4] fitting MLPClassifier on digits ..." in out
-    assert 'pip install "skvgrad[plot]"' in out
+    # An install command for every way skvgrad may have been installed.
+    assert "pip install matplotlib" in out
+    assert 'pip install "skvgrad[plot]" from a package index' in out
+    assert 'pip install -e ".[plot]" in a checkout' in out
     assert "Figure saved" not in out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_plot_extra_named_in_the_message_installs_matplotlib():
+    tomllib = pytest.importorskip("tomllib")
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
+    assert any(req.startswith("matplotlib") for req in extras["plot"])
 
 
 def test_shows_a_progress_bar_with_tqdm(tmp_path, capsys):
@@ -84,6 +103,7 @@ def test_help(capsys):
     out = capsys.readouterr().out
     assert out.startswith("usage: python -m skvgrad")
     assert "--output PATH" in out and "--quick" in out
+    assert demo.DEFAULT_FILENAME in out  # where the figure goes by default
 
 
 def test_both_estimators_get_the_same_parameters():

@@ -4,7 +4,8 @@ Each runs in a fresh Python process as a user would start it (the demo and the
 examples in ``--quick`` mode), with a non-interactive matplotlib backend and its
 output in a temporary folder; the tests check the exit code, the accuracies
 printed and the files written. The demo's own options are tested in
-``test_demo.py``.
+``test_demo.py``; the documentation's gallery, which runs the same examples, in
+``test_docs.py``.
 """
 
 import os
@@ -28,18 +29,41 @@ EXAMPLE_CASES = {
     # plain SGD with an inverse-scaling rate learns slowly on purpose.
     "plot_loss_curves.py": (["plot_loss_curves.png"], 0.4, 0.95),
     "grid_search_pipeline.py": (["grid_search_pipeline.png"], 0.9, 0.95),
-    "persistence.py": (["model.joblib", "model.skops"], 0.85, 0.85),
-    "distributed_grid_search.py": (["distributed_grid_search.csv"], 0.9, 0.95),
+    "persistence.py": (["model.joblib", "model.skops", "persistence.png"], 0.85, 0.85),
+    "distributed_grid_search.py": (
+        ["distributed_grid_search.csv", "distributed_grid_search.png"],
+        0.9,
+        0.95,
+    ),
     "custom_activation.py": (["custom_activation.png"], 0.9, 0.9),
     # "balanced" gives up accuracy for the recall of the minority class.
     "plot_class_weight.py": (["plot_class_weight.png"], 0.85, 0.94),
     "plot_validation.py": (["plot_validation.png"], 0.9, 0.94),
+    # The seed task: a sigmoid MLP trained by gradient descent on two moons.
+    "seed_network.py": (["seed_network.png"], 0.9, 0.9),
+    "plot_callbacks.py": (["plot_callbacks.png"], 0.75, 0.9),
+    "out_of_core_dask.py": (["out_of_core_dask.png"], 0.85, 0.85),
+    # A regressor: no accuracy, see OTHER_FIGURES.
+    "plot_quantile_and_huber.py": (["plot_quantile_and_huber.png"], None, None),
 }
+# script: [(pattern of a printed number, lowest allowed, highest allowed)]
+OTHER_FIGURES = {
+    "plot_quantile_and_huber.py": [
+        (r"band coverage ([0-9.]+)", 0.72, 0.88),
+        (r"huber\s+distance ([0-9.]+)", 0.0, 1.0),
+        (r"squared_error distance ([0-9.]+)", 2.0, 100.0),
+    ],
+    "out_of_core_dask.py": [(r"held-out R2 ([0-9.]+)", 0.7, 1.0)],
+}
+PRESENT_CASES = sorted(
+    script for script in EXAMPLE_CASES if (EXAMPLES / script).exists()
+)
+ACCURACY = re.compile(r"accuracy(?: =)? ([0-9.]+)")
 
 
-def run_python(args, cwd, timeout=300):
+def run_python(args, cwd, timeout=300, **extra_env):
     """Run ``python ARGS`` the way a user would, with the skvgrad under test."""
-    env = dict(os.environ)
+    env = dict(os.environ, **extra_env)
     env["MPLBACKEND"] = "Agg"
     # One BLAS thread per process, so a busy machine cannot slow the fits down
     # by oversubscription (small networks are fastest that way anyway).
@@ -79,25 +103,42 @@ def assert_valid_png(path):
 
 def printed_figures(stdout):
     """The paths after 'Figure saved to' in the output."""
-    return [Path(p) for p in re.findall(r"^Figure saved to (.+)$", stdout, re.M)]
+    lines = re.findall(r"^Figure saved to (.+)$", stdout, re.M | re.I)
+    return [Path(p) for p in lines]
+
+
+def printed_paths(stdout):
+    """Every path after '... saved to' in the output ('A and B' is two)."""
+    lines = re.findall(r"^[\w ]+ saved to (.+)$", stdout, re.M | re.I)
+    return [Path(p) for line in lines for p in line.split(" and ")]
 
 
 def test_every_example_is_tested():
-    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(EXAMPLE_CASES)
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == PRESENT_CASES
 
 
-@pytest.mark.parametrize("script", sorted(EXAMPLE_CASES))
+@pytest.mark.parametrize("script", PRESENT_CASES)
 def test_example(script, tmp_path):
     files, lowest, best = EXAMPLE_CASES[script]
     out = tmp_path / "out"
     result = run_python([EXAMPLES / script, "--quick", "--output", out], tmp_path)
 
-    accuracies = [float(a) for a in re.findall(r"accuracy = ([0-9.]+)", result.stdout)]
-    assert accuracies, f"no accuracy printed:\n{result.stdout}"
-    assert min(accuracies) >= lowest, result.stdout
-    assert max(accuracies) >= best, result.stdout
+    accuracies = [float(a) for a in ACCURACY.findall(result.stdout)]
+    if lowest is None:
+        assert not accuracies
+    else:
+        assert accuracies, f"no accuracy printed:\n{result.stdout}"
+        assert min(accuracies) >= lowest, result.stdout
+        assert max(accuracies) >= best, result.stdout
+    for pattern, low, high in OTHER_FIGURES.get(script, []):
+        [value] = re.findall(pattern, result.stdout)
+        assert low <= float(value) <= high, (pattern, result.stdout)
 
     assert sorted(p.name for p in out.iterdir()) == sorted(files)
+    # Every file written is announced with its full path.
+    assert sorted(p.resolve() for p in printed_paths(result.stdout)) == sorted(
+        (out / f).resolve() for f in files
+    )
     pngs = [out / f for f in files if f.endswith(".png")]
     assert [p.resolve() for p in printed_figures(result.stdout)] == [
         p.resolve() for p in pngs
@@ -107,13 +148,49 @@ def test_example(script, tmp_path):
     assert list(tmp_path.iterdir()) == [out], "wrote outside --output"
 
 
+def checkout_listing():
+    """The names in the checkout's top folder and in examples/."""
+    return sorted(p.name for p in ROOT.iterdir()), sorted(
+        p.name for p in EXAMPLES.iterdir() if p.name != "__pycache__"
+    )
+
+
+def test_example_default_output_is_in_the_temporary_folder(tmp_path):
+    # Run from a folder of its own, with the system's temporary folder pointed
+    # at another: by default an example writes there, and not into the
+    # checkout (next to itself) or the current folder.
+    temp, cwd = tmp_path / "temp", tmp_path / "cwd"
+    temp.mkdir()
+    cwd.mkdir()
+    before = checkout_listing()
+    result = run_python(
+        [EXAMPLES / "persistence.py", "--quick"], cwd, TMPDIR=temp, TEMP=temp, TMP=temp
+    )
+    expected = temp / "skvgrad_examples"
+    assert sorted(p.resolve() for p in printed_paths(result.stdout)) == sorted(
+        (expected / f).resolve() for f in EXAMPLE_CASES["persistence.py"][0]
+    )
+    for path in printed_paths(result.stdout):
+        assert path.is_file(), f"{path} was printed but not written"
+    assert_valid_png(expected / "persistence.png")
+    assert list(cwd.iterdir()) == []
+    assert checkout_listing() == before
+
+
 def test_example_docstrings_and_help(tmp_path):
-    for script in sorted(EXAMPLE_CASES):
+    for script in PRESENT_CASES:
         source = (EXAMPLES / script).read_text()
         assert source.startswith('"""'), f"{script} has no module docstring"
+        # The gallery's page title: a first line, underlined with "=".
+        title, underline = source[3:].splitlines()[:2]
+        assert title.strip() and set(underline) == {"="}, script
+        assert len(underline) >= len(title), script
         assert 'if __name__ == "__main__":' in source
+        # The gallery runs the scripts with neither __file__ nor a docstring.
+        assert "__file__" not in source and "__doc__" not in source, script
     result = run_python([EXAMPLES / "persistence.py", "--help"], tmp_path)
     assert "--output DIR" in result.stdout and "--quick" in result.stdout
+    assert "skvgrad_examples" in result.stdout  # the default output folder
 
 
 def demo_rows(stdout):
