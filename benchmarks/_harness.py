@@ -3,6 +3,8 @@
 Every benchmark module defines ``NAME``, ``TITLE`` and ``run(quick, repeat)``.
 Times are medians over ``repeat`` rounds; within each round every peer runs
 once, in turn (round-robin), so slow drifts of the machine hit all peers alike.
+Ratios are reported as the median over the rounds with their spread (min-max
+of the per-round ratios), and a target is judged on the median.
 Objects alive before the timing starts are frozen (``gc.freeze``), so the
 garbage collector's cost reflects what each peer allocates, not what the process
 happened to import. Ratios are always ``skvgrad / peer`` (skvgrad's time over
@@ -108,7 +110,34 @@ def interleaved(peers, repeat, min_time=0.2, warmup=True):
                 samples[name].append((time.perf_counter() - start) / n)
     finally:
         gc.unfreeze()
-    return {name: statistics.median(s) for name, s in samples.items()}
+    return Timings(samples)
+
+
+class Timings(dict):
+    """Median seconds per peer (the dict), with every round's sample kept."""
+
+    def __init__(self, samples):
+        super().__init__({name: statistics.median(s) for name, s in samples.items()})
+        self.samples = samples
+
+    def spread(self, ours, peer):
+        """(min, median, max) over the rounds of the ratio ``ours / peer``.
+
+        Both were measured in every round, one after the other, so each round's
+        ratio compares them under the same conditions.
+        """
+        if ours not in self.samples or peer not in self.samples:
+            return None
+        ratios = [a / b for a, b in zip(self.samples[ours], self.samples[peer])]
+        return min(ratios), statistics.median(ratios), max(ratios)
+
+
+def spread_of(values):
+    """(min, median, max) of a list of numbers, or None when it is empty."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return min(values), statistics.median(values), max(values)
 
 
 def ratio(skvgrad_time, peer_time):
@@ -131,16 +160,27 @@ def quiet():
 
 @dataclass
 class Target:
-    """A goal ``value <op> limit``, printed with PASS / MISS (n/a when missing)."""
+    """A goal ``value <op> limit``, printed with PASS / MISS (n/a when missing).
+
+    ``value`` may be a (min, median, max) spread: the median decides, and the
+    spread is printed beside it.
+    """
 
     label: str
-    value: float | None
+    value: float | tuple | None
     limit: float
     op: str = "<="
 
     def line(self):
         if self.value is None:
             return f"  target {self.label} {self.op} {self.limit:g}: n/a"
+        if isinstance(self.value, tuple):
+            low, mid, high = self.value
+            verdict = Target(self.label, mid, self.limit, self.op).line().split()[-1]
+            return (
+                f"  target {self.label} {self.op} {self.limit:g}: median {mid:.3g} "
+                f"(spread {low:.3g}-{high:.3g})  {verdict}"
+            )
         ok = {
             "<=": self.value <= self.limit,
             "<": self.value < self.limit,
@@ -154,11 +194,17 @@ class Target:
 
 
 def fmt(value):
-    """A table cell: ``-`` for None, strings as they are, numbers readably."""
+    """A table cell: ``-`` for None, strings as they are, numbers readably.
+
+    A (min, median, max) triple prints as ``median (min-max)``.
+    """
     if value is None:
         return "-"
     if isinstance(value, str):
         return value
+    if isinstance(value, tuple):
+        low, mid, high = value
+        return f"{mid:.3g} ({low:.3g}-{high:.3g})"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.3g}"

@@ -25,6 +25,7 @@ NAME = "predict"
 TITLE = "predict_proba throughput, 100 features, (256, 128), float64"
 SKVGRAD = "skvgrad MLPAutogradClassifier"
 SKLEARN = "sklearn MLPClassifier"
+MATMUL = "np.matmul alone (the 3 products)"
 
 
 def make_data(n_rows):
@@ -45,6 +46,20 @@ def fitted(estimator, X, y):
         from sklearn.neural_network import MLPClassifier as cls
     with quiet():  # ConvergenceWarning: one epoch only
         return cls(hidden_layer_sizes=(256, 128), max_iter=1, random_state=0).fit(X, y)
+
+
+def matmul_only(model, X_big, chunk=1 << 16):
+    """The network's matrix products alone, chunk by chunk: the GEMM floor."""
+    coefs = model.coefs_
+    buffers = [np.empty((chunk, c.shape[1])) for c in coefs]
+
+    def products():
+        for start in range(0, len(X_big), chunk):
+            h = X_big[start : start + chunk]
+            for W, out in zip(coefs, buffers):
+                h = np.matmul(h, W, out=out[: len(h)])
+
+    return products
 
 
 def predict_worker(estimator, n_rows):
@@ -68,12 +83,9 @@ def run(quick=False, repeat=None):
         estimators.insert(0, SKVGRAD)
     X, y, X_big = make_data(n_rows)
     models = {name: fitted(name, X, y) for name in estimators}
-    times = interleaved(
-        {name: (lambda m=m: m.predict_proba(X_big)) for name, m in models.items()},
-        repeat,
-        warmup=quick,
-        min_time=0.05,
-    )
+    peers = {name: (lambda m=m: m.predict_proba(X_big)) for name, m in models.items()}
+    peers[MATMUL] = matmul_only(models[SKLEARN], X_big)
+    times = interleaved(peers, repeat, warmup=quick, min_time=0.05)
     memory = {
         name: run_in_subprocess(
             "benchmarks.bench_predict:predict_worker", estimator=name, n_rows=n_rows
@@ -90,7 +102,7 @@ def run(quick=False, repeat=None):
                 name,
                 times[name],
                 n_rows / times[name],
-                ratio(skv_time, times[name]),
+                times.spread(SKVGRAD, name) if skv_time is not None else None,
                 m["peak_mib"],
                 m["peak_mib"] - m["start_mib"],
                 ratio(skv_peak, m["peak_mib"]),
@@ -101,7 +113,8 @@ def run(quick=False, repeat=None):
         NAME,
         TITLE,
         ["estimator", "s", "rows/s", RATIO, "peak MiB", "+predict MiB", "RSS " + RATIO],
-        rows,
+        rows
+        + [[MATMUL, times[MATMUL], n_rows / times[MATMUL], None, None, None, None]],
         notes=[
             f"{n_rows:,} rows ({data_mib:,.0f} MiB of input); time: median of "
             f"{repeat} interleaved rounds; memory: one fresh subprocess each",
@@ -111,8 +124,18 @@ def run(quick=False, repeat=None):
         targets=[
             Target(
                 "time skvgrad / MLPClassifier (throughput >= MLPClassifier's)",
-                ratio(skv_time, times[SKLEARN]),
+                times.spread(SKVGRAD, SKLEARN) if skv_time is not None else None,
                 1.0,
+            ),
+            Target(
+                "throughput skvgrad / the matrix products alone",
+                (
+                    tuple(1 / v for v in reversed(times.spread(SKVGRAD, MATMUL)))
+                    if skv_time is not None
+                    else None
+                ),
+                0.9,
+                ">=",
             ),
             Target(
                 "peak RSS skvgrad / MLPClassifier",
