@@ -3,7 +3,9 @@
 On a (3,) array the arithmetic is nothing; what is left is the cost of
 recording a node and of calling its VJP: microseconds per op. A second skvgrad
 row switches Python's cyclic garbage collector off during the chain, to show
-how much of the cost is the collector traversing the graph's objects.
+how much of the cost is the collector traversing the graph's objects; a third
+calls NumPy's own ``np.tanh`` on the Tensor, which NumPy hands to the engine
+(``__array_ufunc__``): the price of that dispatch, for a third of the ops.
 """
 
 import gc
@@ -50,11 +52,17 @@ def make_peers(torch):
         finally:
             gc.enable()
 
+    def skvgrad_numpy_step():
+        x = Tensor(x0)
+        chain(x, np.tanh).sum().backward()
+        return x.grad
+
     autograd_fun = autograd_grad(lambda x: anp.sum(chain(x, anp.tanh)))
 
     peers = {
         SKVGRAD: skvgrad_step,
         "skvgrad, garbage collector off": skvgrad_step_without_gc,
+        "skvgrad, np.tanh dispatched to the engine": skvgrad_numpy_step,
         "HIPS autograd (grad)": lambda: autograd_fun(x0),
     }
     if torch is not None:
@@ -81,5 +89,5 @@ def run(quick=False, repeat=None):
         ["peer", "us/op", RATIO],
         rows,
         notes=[f"median of {repeat} interleaved rounds"],
-        targets=[Target("skvgrad us/op", ours / N_OPS * 1e6, 3.0)],
+        targets=[Target("skvgrad us/op", ours / N_OPS * 1e6, 2.0)],
     )

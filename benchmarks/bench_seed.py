@@ -277,6 +277,16 @@ def run(quick=False, repeat=None):
     targets = [
         Target(f"skvgrad / hand-written at N={small:,}", vs(small, "hand"), 1.3),
         Target(f"skvgrad / hand-written at N={large:,}", vs(large, "hand"), 1.1),
+        Target(
+            f"generic engine ops / hand-written at N={small:,}",
+            vs(small, "hand", GENERIC),
+            1.3,
+        ),
+        Target(
+            f"generic engine ops / hand-written at N={large:,}",
+            vs(large, "hand", GENERIC),
+            1.1,
+        ),
     ]
     for peer in ("sklearn", "HIPS autograd", "PyTorch"):
         for n in sizes:

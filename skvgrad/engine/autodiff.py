@@ -1,11 +1,28 @@
-"""Function transformations: ``grad``, ``value_and_grad`` and ``check_grad``."""
+"""Function transformations: ``grad``, ``value_and_grad``, ``elementwise_grad``,
+``vjp``, ``jacobian`` and ``check_grad``.
+
+The argument to differentiate may be an ndarray, a number, or a nested list /
+tuple / dict of them (a pytree); gradients come back in the same structure,
+shapes and dtypes. First-order only: a transform called while another one is
+tracing (``grad(grad(f))``, a Tensor as the argument) raises
+NotImplementedError rather than return a wrong number.
+"""
 
 import functools
 import numbers
+import threading
 
 import numpy as np
 
-from skvgrad.engine.tensor import Tensor, _as_float_array
+from skvgrad.engine.tensor import (
+    Tensor,
+    _as_real_array,
+    _higher_order,
+    _ones,
+    _refuse_nested,
+    _tracing,
+    backward,
+)
 
 
 def _flatten(tree):
@@ -39,16 +56,104 @@ def _flatten(tree):
     return [tree], lambda new: new[0]
 
 
-def _own_arrays(grads, tensors):
-    """Gradients as writable arrays, none shared between two leaves."""
-    seen = set()
-    out = []
-    for g, t in zip(grads, tensors):
-        g = np.zeros_like(t.value) if g is None else np.asarray(g)
-        if not g.flags.writeable or id(g) in seen:
-            g = g.copy()
-        seen.add(id(g))
-        out.append(g)
+def _leaf(value):
+    """A new leaf Tensor for ``value``, refusing what cannot be differentiated."""
+    if type(value) is np.ndarray and value.dtype.kind == "f":
+        return Tensor(value)
+    if isinstance(value, Tensor):
+        raise _higher_order("A Tensor was passed as the argument to differentiate")
+    if value is None:
+        raise TypeError("Cannot differentiate with respect to None.")
+    return Tensor(value)
+
+
+def _argnums(argnum, n_args):
+    """``argnum`` (an int or a tuple of ints) checked against ``n_args``."""
+    several = isinstance(argnum, (tuple, list))
+    argnums = tuple(argnum) if several else (argnum,)
+    for a in argnums:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"argnum must be an int or a tuple of ints, not {a!r}.")
+        if not -n_args <= a < n_args:
+            raise ValueError(
+                f"argnum={a} but the function was called with "
+                f"{n_args} positional argument(s)."
+            )
+    positions = [a % n_args for a in argnums]
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"argnum={argnum} names an argument twice.")
+    return positions, several
+
+
+def _trace_call(fun, args, kwargs, argnum):
+    """Call ``fun`` with the arguments ``argnum`` replaced by leaf Tensors.
+
+    Returns ``(out, tensors, rebuild)``: ``rebuild`` turns one array per leaf
+    back into the structure of the differentiated argument(s).
+    """
+    _refuse_nested("grad was called")
+    positions, several = _argnums(argnum, len(args))
+    tree = tuple([args[i] for i in positions]) if several else args[positions[0]]
+    leaves, rebuild = _flatten(tree)
+    tensors = [_leaf(leaf) for leaf in leaves]
+    new_args = list(args)
+    traced = rebuild(tensors)
+    for k, i in enumerate(positions):
+        new_args[i] = traced[k] if several else traced
+    thread = threading.get_ident()
+    _tracing.add(thread)
+    try:
+        out = fun(*new_args, **kwargs)
+    finally:
+        _tracing.discard(thread)
+    return _unbox(out), tensors, rebuild
+
+
+def _unbox(out):
+    """``out``, or the Tensor a NumPy call boxed into a 0-d object array."""
+    if (
+        type(out) is np.ndarray
+        and out.dtype == object
+        and out.size == 1
+        and isinstance(out.item(), Tensor)
+    ):
+        return out.item()
+    return out
+
+
+def _pull_back(out, seed, tensors, rebuild, retain=False):
+    """Run the backward pass from ``out``; gradients per leaf, rebuilt."""
+    if isinstance(out, Tensor):
+        backward(out, seed, retain=retain)
+    grads = []
+    for t in tensors:
+        g = t.grad
+        grads.append(np.zeros(t.value.shape, t.value.dtype) if g is None else g)
+        t.grad = None
+    return rebuild(grads)
+
+
+def _scalar(out):
+    """Check that ``out`` (what the function returned) holds one real value."""
+    if isinstance(out, Tensor):
+        if out.size != 1:
+            raise ValueError(
+                "The function to differentiate must return a scalar, but it "
+                f"returned a Tensor of shape {out.shape}; reduce it, e.g. with "
+                ".sum() or .mean(), or use elementwise_grad or jacobian."
+            )
+        return out
+    value = np.asarray(out)
+    if value.dtype.kind not in "biuf":
+        raise TypeError(
+            "The function to differentiate must return real numbers, but it "
+            f"returned {type(out).__name__} of dtype {value.dtype}."
+        )
+    if value.size != 1:
+        raise ValueError(
+            "The function to differentiate must return a scalar, but it "
+            f"returned {type(out).__name__} of shape {value.shape}."
+        )
     return out
 
 
@@ -58,10 +163,10 @@ def value_and_grad(fun, argnum=0):
     Parameters
     ----------
     fun : callable
-        A function whose result is a scalar (a Tensor holding a single value
-        with no dimensions), built from engine operations.
-    argnum : int, default=0
-        The positional argument to differentiate. It may be an ndarray, a
+        A function returning a single real value (a Tensor of size 1, of any
+        shape), built from engine operations or NumPy functions on Tensors.
+    argnum : int or tuple of int, default=0
+        The positional argument(s) to differentiate. Each may be an ndarray, a
         number, or a (nested) list / tuple / dict of them; integer data is
         differentiated as float64.
 
@@ -70,12 +175,19 @@ def value_and_grad(fun, argnum=0):
     value_and_grad_fun : callable
         Takes the same arguments as ``fun`` and returns ``(value, gradient)``;
         the gradient has the structure, shapes and dtypes of argument
-        ``argnum``.
+        ``argnum`` (a tuple of them for a tuple ``argnum``). Each array is the
+        caller's own.
 
     Raises
     ------
     ValueError
-        If ``fun`` does not return a scalar.
+        If ``fun`` does not return a single value.
+    TypeError
+        If ``fun`` returns complex values, or an argument to differentiate is
+        None or not numeric.
+    NotImplementedError
+        For higher-order derivatives: when called while another transform is
+        differentiating (``grad(grad(f))``) or given a Tensor to differentiate.
 
     Examples
     --------
@@ -87,39 +199,19 @@ def value_and_grad(fun, argnum=0):
     >>> value, g = value_and_grad(loss)(params, np.array([[1.0, 2.0]]))
     >>> float(value), g["w"], g["b"]
     (0.25, array([-1., -2.]), array(-1.))
+    >>> value_and_grad(lambda x, y: x * y, argnum=(0, 1))(3.0, 4.0)
+    (array(12.), (4.0, 3.0))
     """
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
-        if not -len(args) <= argnum < len(args):
-            raise ValueError(
-                f"argnum={argnum} but the function was called with "
-                f"{len(args)} positional argument(s)."
-            )
-        leaves, rebuild = _flatten(args[argnum])
-        tensors = [Tensor(leaf) for leaf in leaves]
-        args = list(args)
-        args[argnum] = rebuild(tensors)
-        out = fun(*args, **kwargs)
+        out, tensors, rebuild = _trace_call(fun, args, kwargs, argnum)
+        out = _scalar(out)
+        seed = None
         if isinstance(out, Tensor):
-            if out.ndim != 0:
-                raise ValueError(
-                    "The function to differentiate must return a scalar, but it "
-                    f"returned a Tensor of shape {out.shape}; reduce it, e.g. "
-                    "with .sum() or .mean()."
-                )
-            out.backward()
-            value = out.value
-            grads = [t.grad for t in tensors]
-        elif np.ndim(out) == 0 and np.isrealobj(out):  # does not depend on the input
-            value = out
-            grads = [np.zeros_like(t.value) for t in tensors]
-        else:
-            raise ValueError(
-                "The function to differentiate must return a scalar, but it "
-                f"returned {type(out).__name__} of shape {np.shape(out)}."
-            )
-        return value, rebuild(_own_arrays(grads, tensors))
+            seed = _ones(out.value)
+        grads = _pull_back(out, seed, tensors, rebuild)
+        return (out.value if isinstance(out, Tensor) else out), grads
 
     return wrapped
 
@@ -130,9 +222,9 @@ def grad(fun, argnum=0):
     Parameters
     ----------
     fun : callable
-        A scalar-valued function built from engine operations.
-    argnum : int, default=0
-        The positional argument to differentiate (an ndarray, a number, or a
+        A function returning a single real value, built from engine operations.
+    argnum : int or tuple of int, default=0
+        The positional argument(s) to differentiate (an ndarray, a number, or a
         list / tuple / dict of them).
 
     Returns
@@ -145,18 +237,162 @@ def grad(fun, argnum=0):
     --------
     value_and_grad : The value and the gradient in one pass.
 
+    Notes
+    -----
+    First-order only: ``grad(grad(f))`` raises NotImplementedError.
+
     Examples
     --------
     >>> import numpy as np
     >>> from skvgrad.engine import grad, tanh
     >>> grad(lambda x: tanh(x).sum())(np.array([0.0, 1.0]))
     array([1.        , 0.41997434])
+    >>> grad(lambda x: np.sum(np.exp(x)))(np.zeros(2))  # NumPy functions work too
+    array([1., 1.])
     """
     value_and_grad_fun = value_and_grad(fun, argnum)
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
         return value_and_grad_fun(*args, **kwargs)[1]
+
+    return wrapped
+
+
+def elementwise_grad(fun, argnum=0):
+    """The gradient of ``sum(fun(x))``: the derivative of an elementwise ``fun``.
+
+    For a function applied elementwise the Jacobian is diagonal, and this
+    returns its diagonal in one backward pass. In general it returns the sum of
+    the Jacobian's rows (a vector-Jacobian product with ones).
+
+    Parameters
+    ----------
+    fun : callable
+        A function of Tensors returning a Tensor of any shape.
+    argnum : int or tuple of int, default=0
+        The positional argument(s) to differentiate.
+
+    Returns
+    -------
+    callable
+        Takes the arguments of ``fun``, returns the gradient(s).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import elementwise_grad, sigmoid
+    >>> elementwise_grad(sigmoid)(np.array([0.0, 2.0]))
+    array([0.25      , 0.10499359])
+    """
+
+    @functools.wraps(fun)
+    def wrapped(*args, **kwargs):
+        out, tensors, rebuild = _trace_call(fun, args, kwargs, argnum)
+        seed = _ones(out.value) if isinstance(out, Tensor) else None
+        return _pull_back(out, seed, tensors, rebuild)
+
+    return wrapped
+
+
+def vjp(fun, *args):
+    """The value of ``fun(*args)`` and its vector-Jacobian product function.
+
+    Parameters
+    ----------
+    fun : callable
+        A function of Tensors returning a Tensor of any shape.
+    *args : ndarray, number, or list / tuple / dict of them
+        The point; every positional argument is differentiated.
+
+    Returns
+    -------
+    value : ndarray
+        ``fun(*args)``.
+    vjp_fun : callable
+        ``vjp_fun(cotangent)``, with ``cotangent`` of the shape of ``value``,
+        returns a tuple with ``cotangent``'s product with the Jacobian of each
+        argument (the gradient of ``sum(cotangent * fun(*args))``). It may be
+        called any number of times.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import vjp
+    >>> value, pull = vjp(lambda x, y: x * y, np.array([1.0, 2.0]), 3.0)
+    >>> value
+    array([3., 6.])
+    >>> pull(np.array([1.0, 10.0]))
+    (array([ 3., 30.]), 21.0)
+    """
+    argnum = tuple(range(len(args)))
+    out, tensors, rebuild = _trace_call(fun, args, {}, argnum)
+    if not isinstance(out, Tensor):
+        value = np.asarray(out)
+        return value, lambda cotangent: rebuild(
+            [np.zeros_like(t.value) for t in tensors]
+        )
+
+    def vjp_fun(cotangent):
+        if isinstance(cotangent, Tensor):
+            raise _higher_order("A Tensor was passed as the cotangent")
+        _refuse_nested("A vector-Jacobian product was requested")
+        seed = np.array(np.broadcast_to(cotangent, out.shape), dtype=out.dtype)
+        return _pull_back(out, seed, tensors, rebuild, retain=True)
+
+    return out.value, vjp_fun
+
+
+def jacobian(fun, argnum=0):
+    """Transform ``fun`` into a function returning its Jacobian.
+
+    One forward pass, then one backward pass per element of the result.
+
+    Parameters
+    ----------
+    fun : callable
+        A function of Tensors returning a Tensor of any shape.
+    argnum : int, default=0
+        The positional argument to differentiate: an ndarray or a number.
+
+    Returns
+    -------
+    jacobian_fun : callable
+        Takes the arguments of ``fun`` and returns an array of shape
+        ``out.shape + x.shape`` (``out = fun(...)``, ``x`` the argument):
+        entry ``[i, j]`` is the derivative of ``out[i]`` with respect to
+        ``x[j]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import jacobian
+    >>> A = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> jacobian(lambda x: A @ x)(np.zeros(2))
+    array([[1., 2.],
+           [3., 4.],
+           [5., 6.]])
+    """
+
+    @functools.wraps(fun)
+    def wrapped(*args, **kwargs):
+        if not isinstance(argnum, (int, np.integer)):
+            raise TypeError("jacobian differentiates one argument: argnum is an int.")
+        x = args[argnum] if -len(args) <= argnum < len(args) else None
+        if isinstance(x, (list, tuple, dict)):
+            raise TypeError("jacobian differentiates an array or a number.")
+        out, (t,), _ = _trace_call(fun, args, kwargs, argnum)
+        x_shape, x_dtype = t.value.shape, t.value.dtype
+        if not isinstance(out, Tensor):
+            return np.zeros(np.shape(out) + x_shape, x_dtype)
+        rows = np.zeros((out.size,) + x_shape, x_dtype)
+        for i in range(out.size):
+            seed = np.zeros(out.size, out.dtype)
+            seed[i] = 1
+            rows[i] = _pull_back(
+                out, seed.reshape(out.shape), [t], lambda g: g[0], retain=True
+            )
+        return rows.reshape(out.shape + x_shape)
 
     return wrapped
 
@@ -202,12 +438,13 @@ def check_grad(fun, *args, eps=None, rtol=None, atol=None):
     True
     """
     worst_error, worst_excess, report = 0.0, 0.0, None
+    _refuse_nested("check_grad was called")
     for argnum in range(len(args)):
         analytic = grad(fun, argnum)(*args)
         leaves, rebuild = _flatten(args[argnum])
         grad_leaves, _ = _flatten(analytic)
         for leaf_index, (leaf, g) in enumerate(zip(leaves, grad_leaves)):
-            x = _as_float_array(leaf)
+            x = _as_real_array(leaf)
             single = x.dtype == np.float32
             step = eps if eps is not None else (1e-3 if single else 1e-6)
             r = rtol if rtol is not None else (2e-2 if single else 1e-5)

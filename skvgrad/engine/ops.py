@@ -2,96 +2,284 @@
 
 Every function takes Tensors, ndarrays or numbers. Given at least one Tensor it
 returns a Tensor that records how to pull gradients back; given none it returns
-a plain ndarray. Binary operations broadcast; the backward pass sums gradients
-back to each input's shape (:func:`skvgrad.engine.tensor.unbroadcast`).
+plain NumPy values. One table: each primitive is its forward function, declared
+with its VJPs just above it, as HIPS autograd's ``defvjp`` does::
+
+    @_defvjp(lambda g, ans, x: g * ans)
+    def exp(x):
+        return np.exp(x)
+
+A VJP ``vjp(g, ans, *args, **kwargs)`` maps the gradient ``g`` of the result
+``ans`` to the gradient of one input. Binary operations broadcast; gradients
+are summed back to each input's shape by
+:func:`~skvgrad.engine.tensor.unbroadcast` (the one place that does so).
+
+Primitives (a forward and its VJPs): arithmetic ``add subtract multiply divide
+power negative maximum minimum logaddexp``, elementwise ``exp log log1p expm1
+sqrt square abs sign sin cos tanh sigmoid relu softplus log_sigmoid``, ``where``,
+``matmul``, ``einsum``, reductions ``sum mean max min prod cumsum logsumexp``,
+``softmax log_softmax``, and the shape operations ``reshape transpose getitem
+concatenate pad`` and ``at(x)[index].set / .add``.
+
+Composites, built from primitives and needing no VJP of their own: ``clip var
+std squeeze expand_dims ravel swapaxes moveaxis stack hstack vstack dot outer
+tensordot take``.
+
+The elementwise activations compute with :mod:`skvgrad.engine.kernels`. The
+operators and methods of :class:`~skvgrad.engine.Tensor` (``t + u``,
+``t.exp()``, ``t.sum()``, ``t.pad()``, ...) are attached at the end of this
+module.
 """
+
+import builtins
+import math
 
 import numpy as np
 import scipy.sparse as sp
 
-from skvgrad.engine.tensor import Tensor, primitive
+from skvgrad.engine import kernels
+from skvgrad.engine.tensor import Tensor, _defvjp, _value, unbroadcast
 
 __all__ = [
+    "abs",
     "add",
-    "subtract",
-    "multiply",
+    "at",
+    "clip",
+    "concatenate",
+    "cos",
+    "cumsum",
     "divide",
-    "power",
-    "negative",
+    "dot",
+    "einsum",
     "exp",
+    "expand_dims",
+    "expm1",
+    "getitem",
+    "hstack",
     "log",
+    "log1p",
+    "log_sigmoid",
+    "log_softmax",
+    "logaddexp",
+    "logsumexp",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "moveaxis",
+    "multiply",
+    "negative",
+    "outer",
+    "pad",
+    "power",
+    "prod",
+    "ravel",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "sign",
+    "sin",
+    "softmax",
+    "softplus",
     "sqrt",
     "square",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "softplus",
-    "log_sigmoid",
-    "maximum",
-    "where",
-    "matmul",
+    "squeeze",
+    "stack",
+    "std",
+    "subtract",
     "sum",
-    "mean",
-    "logsumexp",
-    "softmax",
-    "log_softmax",
-    "reshape",
+    "swapaxes",
+    "take",
+    "tanh",
+    "tensordot",
     "transpose",
-    "getitem",
-    "concatenate",
+    "var",
+    "vstack",
+    "where",
 ]
 
 
-# Arithmetic ----------------------------------------------------------------
+def _to(grad, like):
+    """``grad`` summed back to the shape of ``like`` and cast to its dtype."""
+    return unbroadcast(grad, np.shape(like), like.dtype)
 
 
-@primitive
+# Arithmetic ----------------------------------------------------------------------
+
+
+@_defvjp(lambda g, ans, a, b: g, lambda g, ans, a, b: g)
 def add(a, b):
-    """Elementwise ``a + b``."""
-    return np.add(a, b), (lambda g: g, lambda g: g)
+    """Elementwise ``a + b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import add, grad
+    >>> grad(lambda b: add(np.ones((2, 3)), b).sum())(np.zeros(3))
+    array([2., 2., 2.])
+    """
+    return a + b
 
 
-@primitive
+@_defvjp(lambda g, ans, a, b: g, lambda g, ans, a, b: -g)
 def subtract(a, b):
-    """Elementwise ``a - b``."""
-    return np.subtract(a, b), (lambda g: g, lambda g: -g)
+    """Elementwise ``a - b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, subtract
+    >>> grad(lambda b: subtract(1.0, b).sum())(np.zeros(2))
+    array([-1., -1.])
+    """
+    return a - b
 
 
-@primitive
+@_defvjp(lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a)
 def multiply(a, b):
-    """Elementwise ``a * b``."""
-    return np.multiply(a, b), (lambda g: g * b, lambda g: g * a)
+    """Elementwise ``a * b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, multiply
+    >>> grad(lambda a: multiply(a, np.array([2.0, 3.0])).sum())(np.ones(2))
+    array([2., 3.])
+    """
+    return a * b
 
 
-@primitive
+@_defvjp(
+    lambda g, ans, a, b: g / b,
+    lambda g, ans, a, b: -g * ans / b,
+)
 def divide(a, b):
-    """Elementwise ``a / b``."""
-    ans = np.divide(a, b)
-    return ans, (lambda g: g / b, lambda g: -g * ans / b)
+    """Elementwise ``a / b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import divide, grad
+    >>> grad(lambda b: divide(1.0, b).sum())(np.array([1.0, 2.0]))
+    array([-1.  , -0.25])
+    """
+    return a / b
 
 
-@primitive
+def _power_of_base(g, ans, a, b):
+    """``g * b * a**(b - 1)``, 0 where ``b == 0`` (also at ``a == 0``)."""
+    if np.ndim(b) == 0:
+        exponent = b - 1 if b else 1
+    else:
+        exponent = np.where(np.equal(b, 0), 1, b - 1)
+    return g * (b * a**exponent)
+
+
+def _power_of_exponent(g, ans, a, b):
+    """``g * a**b * log(a)``: 0 where ``a == 0``, NaN where ``a < 0``."""
+    base = np.array(a, dtype=np.result_type(a, b), copy=True)
+    base[base == 0] = 1
+    base[base < 0] = np.nan
+    return g * ans * np.log(base)
+
+
+@_defvjp(_power_of_base, _power_of_exponent, numbers_as_arrays=False)
 def power(a, b):
-    """Elementwise ``a ** b``; the gradient for ``b`` treats ``log(0)`` as 0."""
-    ans = np.power(a, b)
+    """Elementwise ``a ** b``.
 
-    def vjp_b(g):
-        a_pos = np.where(np.greater(a, 0), a, 1)
-        return g * ans * np.log(a_pos)
+    The gradient for ``a`` is 0 where ``b == 0`` (also at ``a == 0``); the
+    gradient for ``b`` is ``a**b log(a)``: 0 where ``a == 0`` and NaN where
+    ``a < 0`` (undefined for real numbers).
 
-    return ans, (lambda g: g * b * np.power(a, b - 1), vjp_b)
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, power
+    >>> grad(lambda x: power(x, 0.0).sum())(np.zeros(2))
+    array([0., 0.])
+    >>> grad(lambda x: power(x, 3).sum())(np.array([2.0]))
+    array([12.])
+    """
+    return a**b
 
 
-@primitive
-def negative(a):
-    """Elementwise ``-a``."""
-    return np.negative(a), (np.negative,)
+@_defvjp(lambda g, ans, x: -g)
+def negative(x):
+    """Elementwise ``-x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import negative
+    >>> negative(np.array([1.0, -2.0]))
+    array([-1.,  2.])
+    """
+    return -x
 
 
-# Elementwise functions -------------------------------------------------------
+def _share(g, mine, other):
+    """``g`` where ``mine`` wins, half of it at ties, 0 elsewhere."""
+    tie = np.where(np.equal(mine, other), 0.5 * g, 0)
+    return np.where(np.greater(mine, other), g, tie)
 
 
-@primitive
+@_defvjp(
+    lambda g, ans, a, b: _share(g, a, b),
+    lambda g, ans, a, b: _share(g, b, a),
+)
+def maximum(a, b):
+    """Elementwise maximum; at ties the gradient is split evenly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, maximum
+    >>> grad(lambda x: maximum(x, 1.0).sum())(np.array([0.0, 1.0, 2.0]))
+    array([0. , 0.5, 1. ])
+    """
+    return np.maximum(a, b)
+
+
+@_defvjp(
+    lambda g, ans, a, b: _share(g, b, a),
+    lambda g, ans, a, b: _share(g, a, b),
+)
+def minimum(a, b):
+    """Elementwise minimum; at ties the gradient is split evenly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, minimum
+    >>> grad(lambda x: minimum(x, 1.0).sum())(np.array([0.0, 1.0, 2.0]))
+    array([1. , 0.5, 0. ])
+    """
+    return np.minimum(a, b)
+
+
+@_defvjp(
+    lambda g, ans, a, b: g * np.exp(a - ans),
+    lambda g, ans, a, b: g * np.exp(b - ans),
+)
+def logaddexp(a, b):
+    """Elementwise ``log(exp(a) + exp(b))``, stable for large inputs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import logaddexp
+    >>> logaddexp(np.array([1e4, 0.0]), 0.0)
+    array([1.00000000e+04, 6.93147181e-01])
+    """
+    return np.logaddexp(a, b)
+
+
+# Elementwise functions -----------------------------------------------------------
+
+
+@_defvjp(lambda g, ans, x: g * ans)
 def exp(x):
     """Elementwise exponential.
 
@@ -102,61 +290,150 @@ def exp(x):
     >>> grad(lambda x: exp(x).sum())(np.zeros(2))
     array([1., 1.])
     """
-    ans = np.exp(x)
-    return ans, (lambda g: g * ans,)
+    return np.exp(x)
 
 
-@primitive
+@_defvjp(lambda g, ans, x: g / x)
 def log(x):
-    """Elementwise natural logarithm."""
-    return np.log(x), (lambda g: g / x,)
+    """Elementwise natural logarithm.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, log
+    >>> grad(lambda x: log(x).sum())(np.array([1.0, 4.0]))
+    array([1.  , 0.25])
+    """
+    return np.log(x)
 
 
-@primitive
+@_defvjp(lambda g, ans, x: g / (1 + x))
+def log1p(x):
+    """Elementwise ``log(1 + x)``, accurate for small ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import log1p
+    >>> log1p(np.array([1e-20]))
+    array([1.e-20])
+    """
+    return np.log1p(x)
+
+
+@_defvjp(lambda g, ans, x: g * (ans + 1))
+def expm1(x):
+    """Elementwise ``exp(x) - 1``, accurate for small ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import expm1
+    >>> expm1(np.array([1e-20]))
+    array([1.e-20])
+    """
+    return np.expm1(x)
+
+
+@_defvjp(lambda g, ans, x: g / (2 * ans))
 def sqrt(x):
-    """Elementwise square root."""
-    ans = np.sqrt(x)
-    return ans, (lambda g: g * 0.5 / ans,)
+    """Elementwise square root; its gradient is infinite at 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, sqrt
+    >>> grad(lambda x: sqrt(x).sum())(np.array([4.0]))
+    array([0.25])
+    """
+    return np.sqrt(x)
 
 
-@primitive
+@_defvjp(lambda g, ans, x: g * (2 * x))
 def square(x):
-    """Elementwise ``x ** 2``."""
-    return np.square(x), (lambda g: g * 2 * x,)
+    """Elementwise ``x ** 2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, square
+    >>> grad(lambda x: square(x).sum())(np.array([3.0]))
+    array([6.])
+    """
+    return np.square(x)
 
 
-@primitive
+@_defvjp(lambda g, ans, x: g * np.sign(x))
+def abs(x):
+    """Elementwise absolute value; the gradient at 0 is 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import abs, grad
+    >>> grad(lambda x: abs(x).sum())(np.array([-2.0, 0.0, 3.0]))
+    array([-1.,  0.,  1.])
+    """
+    return np.abs(x)
+
+
+@_defvjp(lambda g, ans, x: np.zeros_like(x))
+def sign(x):
+    """Elementwise sign (-1, 0 or 1); its gradient is 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, sign
+    >>> grad(lambda x: (sign(x) * x).sum())(np.array([-2.0, 3.0]))
+    array([-1.,  1.])
+    """
+    return np.sign(x)
+
+
+@_defvjp(lambda g, ans, x: g * np.cos(x))
+def sin(x):
+    """Elementwise sine.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, sin
+    >>> grad(lambda x: sin(x).sum())(np.zeros(1))
+    array([1.])
+    """
+    return np.sin(x)
+
+
+@_defvjp(lambda g, ans, x: -g * np.sin(x))
+def cos(x):
+    """Elementwise cosine.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import cos, grad
+    >>> grad(lambda x: cos(x).sum())(np.array([np.pi / 2]))
+    array([-1.])
+    """
+    return np.cos(x)
+
+
+@_defvjp(kernels.tanh_grad)
 def tanh(x):
-    """Elementwise hyperbolic tangent."""
-    ans = np.tanh(x)
+    """Elementwise hyperbolic tangent.
 
-    def vjp(g):
-        d = np.asarray(ans * ans)
-        np.subtract(1, d, out=d)
-        d *= g
-        return d
-
-    return ans, (vjp,)
-
-
-def _sigmoid(x):
-    """Logistic function as ``0.5 + 0.5 tanh(x / 2)``: fast, never overflows."""
-    x = np.asarray(x)
-    if x.ndim == 0:
-        return 0.5 + 0.5 * np.tanh(0.5 * x)
-    ans = np.multiply(x, 0.5)
-    np.tanh(ans, out=ans)
-    ans *= 0.5
-    ans += 0.5
-    return ans
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, tanh
+    >>> grad(lambda x: tanh(x).sum())(np.zeros(1))
+    array([1.])
+    """
+    return kernels.tanh(x)
 
 
-def _log1p_exp_neg_abs(x):
-    """``log(1 + exp(-|x|))``, the smooth part of softplus, without overflow."""
-    return np.log1p(np.exp(-np.abs(x)))
-
-
-@primitive
+@_defvjp(kernels.sigmoid_grad)
 def sigmoid(x):
     """Elementwise logistic function ``1 / (1 + exp(-x))``, stable for any x.
 
@@ -167,25 +444,32 @@ def sigmoid(x):
     >>> sigmoid(np.array([-1e4, 0.0, 1e4]))
     array([0. , 0.5, 1. ])
     """
-    ans = _sigmoid(x)
-
-    def vjp(g):
-        d = 1 - ans
-        d *= ans
-        d *= g
-        return d
-
-    return ans, (vjp,)
+    return kernels.sigmoid(x)
 
 
-@primitive
+@_defvjp(kernels.relu_grad)
 def relu(x):
-    """Elementwise ``max(x, 0)``; the gradient at 0 is 0."""
-    ans = np.maximum(x, 0)
-    return ans, (lambda g: g * (ans > 0),)
+    """Elementwise ``max(x, 0)``; the gradient at 0 is 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, relu
+    >>> grad(lambda x: relu(x).sum())(np.array([-1.0, 0.0, 2.0]))
+    array([0., 0., 1.])
+    """
+    return kernels.relu(x)
 
 
-@primitive
+def _times(g, s):
+    """``s * g``, written into ``s`` (a fresh array) when it is an array."""
+    if type(s) is not np.ndarray:
+        return s * g
+    s *= g
+    return s
+
+
+@_defvjp(lambda g, ans, x: _times(g, kernels.sigmoid(x)))
 def softplus(x):
     """Elementwise ``log(1 + exp(x))``, stable for any x.
 
@@ -196,12 +480,10 @@ def softplus(x):
     >>> softplus(np.array([-1e4, 0.0, 1e4]))
     array([0.00000000e+00, 6.93147181e-01, 1.00000000e+04])
     """
-    x = np.asarray(x)
-    ans = np.maximum(x, 0) + _log1p_exp_neg_abs(x)
-    return ans, (lambda g: g * _sigmoid(x),)
+    return kernels.softplus(x)
 
 
-@primitive
+@_defvjp(lambda g, ans, x: _times(g, kernels.sigmoid(np.negative(x))))
 def log_sigmoid(x):
     """Elementwise ``log(sigmoid(x)) = -softplus(-x)``, stable for any x.
 
@@ -212,24 +494,13 @@ def log_sigmoid(x):
     >>> log_sigmoid(np.array([-1e4, 0.0, 1e4]))
     array([-1.00000000e+04, -6.93147181e-01,  0.00000000e+00])
     """
-    x = np.asarray(x)
-    ans = np.minimum(x, 0) - _log1p_exp_neg_abs(x)
-    return ans, (lambda g: g * _sigmoid(-x),)
-
-
-@primitive
-def maximum(a, b):
-    """Elementwise maximum; at ties the gradient is split evenly."""
-    ans = np.maximum(a, b)
-
-    def share(mine, other):
-        return np.greater(mine, other) + 0.5 * np.equal(mine, other)
-
-    return ans, (lambda g: g * share(a, b), lambda g: g * share(b, a))
+    return kernels.log_sigmoid(x)
 
 
 def where(condition, x, y):
     """Elementwise ``x`` where ``condition`` holds, else ``y``.
+
+    The condition is only read: it gets no gradient.
 
     Examples
     --------
@@ -239,18 +510,38 @@ def where(condition, x, y):
     >>> where(x > 0, x, 0.1 * x)
     Tensor([-0.2,  3. ])
     """
-    if isinstance(condition, Tensor):
-        condition = condition.value
-    return _where(x, y, condition=np.asarray(condition, dtype=bool))
+    if condition is None:
+        raise TypeError("where() needs a condition, not None.")
+    return _where(x, y, condition=np.asarray(_value(condition), dtype=bool))
 
 
-@primitive
+@_defvjp(
+    lambda g, ans, x, y, condition: np.where(condition, g, 0),
+    lambda g, ans, x, y, condition: np.where(condition, 0, g),
+)
 def _where(x, y, condition):
     """``where`` on the differentiable operands only."""
-    return np.where(condition, x, y), (
-        lambda g: np.where(condition, g, 0),
-        lambda g: np.where(condition, 0, g),
-    )
+    return np.where(condition, x, y)
+
+
+def clip(x, a_min=None, a_max=None):
+    """``x`` limited to ``[a_min, a_max]``; either bound may be None.
+
+    Built from :func:`maximum` and :func:`minimum`: at a bound the gradient is
+    split evenly between ``x`` and the bound.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import clip, grad
+    >>> grad(lambda x: clip(x, -1.0, 1.0).sum())(np.array([-2.0, 0.5, 3.0]))
+    array([0., 1., 0.])
+    """
+    if a_min is not None:
+        x = maximum(x, a_min)
+    if a_max is not None:
+        x = minimum(x, a_max)
+    return x
 
 
 # Linear algebra -----------------------------------------------------------------
@@ -261,12 +552,50 @@ def _swap(a):
     return a.T if sp.issparse(a) else np.swapaxes(a, -1, -2)
 
 
-@primitive
+def _as_2d(g, a, b):
+    """``g`` with the axes that 1-D operands of ``a @ b`` dropped put back."""
+    if np.ndim(a) == 1:
+        g = np.expand_dims(g, -2)
+    if np.ndim(b) == 1:
+        g = np.expand_dims(g, -1)
+    return g
+
+
+def _cast(grad, like):
+    """``grad`` in the dtype of ``like``."""
+    return grad if grad.dtype == like.dtype else grad.astype(like.dtype)
+
+
+def _matmul_a(g, ans, a, b):
+    """Gradient of ``a @ b`` for ``a``, of exactly its shape and dtype."""
+    if a.ndim == 2 == np.ndim(b):
+        return _cast(g @ b.T, a)
+    if a.ndim == 1 == np.ndim(b):
+        return _cast(g * b, a)
+    b2 = b[:, np.newaxis] if np.ndim(b) == 1 else b
+    ga = _as_2d(g, a, b) @ _swap(b2)
+    return _to(ga[..., 0, :] if a.ndim == 1 else ga, a)
+
+
+def _matmul_b(g, ans, a, b):
+    """Gradient of ``a @ b`` for ``b``, of exactly its shape and dtype."""
+    if sp.issparse(a):
+        return _cast(np.asarray(a.T @ g), b)
+    if np.ndim(a) == 2 == b.ndim:
+        return _cast(a.T @ g, b)
+    if np.ndim(a) == 1 == b.ndim:
+        return _cast(g * a, b)
+    a2 = a[np.newaxis, :] if np.ndim(a) == 1 else a
+    gb = _swap(a2) @ _as_2d(g, a, b)
+    return _to(gb[..., 0] if b.ndim == 1 else gb, b)
+
+
+@_defvjp(_matmul_a, _matmul_b, sparse=True, exact=True)
 def matmul(a, b):
     """Matrix product ``a @ b`` with NumPy's rules for 1-D and stacked operands.
 
-    ``a`` may be a SciPy sparse matrix (CSR/CSC) when ``b`` is dense; the
-    gradient then flows to ``b`` only.
+    ``a`` may be a SciPy sparse matrix or array (CSR/CSC) when ``b`` is dense;
+    the gradient then flows to ``b`` only.
 
     Examples
     --------
@@ -278,45 +607,204 @@ def matmul(a, b):
     array([[1.],
            [2.]])
     """
-    ans = a @ b
-    if isinstance(a, np.ndarray) and a.ndim == 2 and np.ndim(b) == 2:
-        return ans, (lambda g: g @ b.T, lambda g: a.T @ g)
     if sp.issparse(a):
-        return np.asarray(ans), (None, lambda g: np.asarray(a.T @ g))
-    if np.ndim(a) == 1 and np.ndim(b) == 1:
-        return ans, (lambda g: g * b, lambda g: g * a)
-    a2 = a[np.newaxis, :] if np.ndim(a) == 1 else a
-    b2 = b[:, np.newaxis] if np.ndim(b) == 1 else b
-
-    def as_2d(g):
-        if np.ndim(a) == 1:
-            g = np.expand_dims(g, -2)
-        if np.ndim(b) == 1:
-            g = np.expand_dims(g, -1)
-        return g
-
-    def vjp_a(g):
-        ga = as_2d(g) @ _swap(b2)
-        return ga[..., 0, :] if np.ndim(a) == 1 else ga
-
-    def vjp_b(g):
-        gb = _swap(a2) @ as_2d(g)
-        return gb[..., 0] if np.ndim(b) == 1 else gb
-
-    return ans, (vjp_a, vjp_b)
+        return np.asarray(a @ b)
+    return a @ b
 
 
-# Reductions ----------------------------------------------------------------------
+def dot(a, b):
+    """``np.dot``: products for 0-d operands, ``matmul`` up to 2-D, else a
+    contraction of the last axis of ``a`` with the second-to-last of ``b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import Tensor, dot
+    >>> dot(Tensor(np.array([1.0, 2.0])), np.array([3.0, 4.0]))
+    Tensor(11.)
+    """
+    nda, ndb = np.ndim(_value(a)), np.ndim(_value(b))
+    if nda == 0 or ndb == 0:
+        return multiply(a, b)
+    if ndb <= 2:
+        return matmul(a, b)
+    return tensordot(a, b, axes=([-1], [-2]))
 
 
-def _expand(g, shape, axis, keepdims):
-    """Broadcast a reduction's gradient back to the input's ``shape``."""
-    if not keepdims and axis is not None:
-        g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, shape)
+def outer(a, b):
+    """Outer product of the flattened ``a`` and ``b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import outer
+    >>> outer(np.array([1.0, 2.0]), np.array([1.0, 10.0]))
+    array([[ 1., 10.],
+           [ 2., 20.]])
+    """
+    return multiply(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
-@primitive
+def tensordot(a, b, axes=2):
+    """Sum of products over ``axes`` of ``a`` and ``b``, as ``np.tensordot``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import tensordot
+    >>> tensordot(np.ones((2, 3)), np.ones((3, 4)), axes=1).shape
+    (2, 4)
+    """
+    shape_a, shape_b = np.shape(_value(a)), np.shape(_value(b))
+    if isinstance(axes, (int, np.integer)):
+        axes_a = list(range(len(shape_a) - axes, len(shape_a)))
+        axes_b = list(range(axes))
+    else:
+        axes_a, axes_b = ([ax] if np.ndim(ax) == 0 else list(ax) for ax in axes)
+    axes_a = [ax % len(shape_a) for ax in axes_a]
+    axes_b = [ax % len(shape_b) for ax in axes_b]
+    if [shape_a[i] for i in axes_a] != [shape_b[i] for i in axes_b]:
+        raise ValueError("shape-mismatch for sum")
+    free_a = [i for i in range(len(shape_a)) if i not in axes_a]
+    free_b = [i for i in range(len(shape_b)) if i not in axes_b]
+    size = math.prod(shape_a[i] for i in axes_a)
+    left = reshape(transpose(a, free_a + axes_a), (-1, size))
+    right = reshape(transpose(b, axes_b + free_b), (size, -1))
+    out_shape = tuple([shape_a[i] for i in free_a]) + tuple(
+        [shape_b[i] for i in free_b]
+    )
+    return reshape(matmul(left, right), out_shape)
+
+
+def _einsum_spec(subscripts, shapes):
+    """Explicit subscripts of every operand and of the output; ``...`` expanded."""
+    subscripts = subscripts.replace(" ", "")
+    inputs, arrow, output = subscripts.partition("->")
+    inputs = inputs.split(",")
+    if len(inputs) != len(shapes):
+        raise ValueError("einsum: one subscript per operand is needed")
+    used = set(subscripts) - set(".,->")
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used]
+    widths = [
+        len(shape) - len(sub.replace("...", ""))
+        for sub, shape in zip(inputs, shapes)
+        if "..." in sub
+    ]
+    dots = "".join(spare[: builtins.max(widths, default=0)])
+    expanded = []
+    for sub, shape in zip(inputs, shapes):
+        if "..." in sub:
+            width = len(shape) - len(sub.replace("...", ""))
+            sub = sub.replace("...", dots[len(dots) - width :])
+        if len(sub) != len(shape):
+            raise ValueError(f"einsum: subscripts {sub!r} for a {len(shape)}-d operand")
+        expanded.append(sub)
+    if arrow:
+        output = output.replace("...", dots)
+    else:
+        letters = "".join(expanded)
+        output = dots + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1 and c not in dots)
+        )
+    return tuple(expanded), output
+
+
+def einsum(subscripts, *operands, optimize=False):
+    """Einstein summation, as ``np.einsum`` with string subscripts.
+
+    Differentiating an operand whose subscripts repeat a letter (a diagonal,
+    ``"ii->i"``) is not supported.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import Tensor, einsum
+    >>> a = Tensor(np.ones((2, 3)))
+    >>> einsum("ij,j->i", a, np.array([1.0, 2.0, 3.0])).sum().backward()
+    >>> a.grad
+    array([[1., 2., 3.],
+           [1., 2., 3.]])
+    """
+    if not isinstance(subscripts, str):
+        raise TypeError("einsum takes its subscripts as a string first.")
+    inputs, output = _einsum_spec(subscripts, [np.shape(_value(o)) for o in operands])
+    for sub, operand in zip(inputs, operands):
+        if isinstance(operand, Tensor) and len(set(sub)) != len(sub):
+            raise NotImplementedError(
+                f"einsum: differentiating an operand with repeated subscripts "
+                f"{sub!r} (a diagonal) is not supported."
+            )
+    return _einsum(*operands, inputs=inputs, output=output, optimize=optimize)
+
+
+def _einsum_grad(i, g, ans, *operands, inputs, output, optimize):
+    """Gradient of an einsum for operand ``i``: the product of ``g`` and the
+    other operands, summed to operand ``i``'s subscripts."""
+    subs = [output] + [s for j, s in enumerate(inputs) if j != i]
+    others = [op for j, op in enumerate(operands) if j != i]
+    present = set("".join(subs))
+    target = inputs[i]
+    kept = "".join(c for c in target if c in present)
+    grad = np.einsum(",".join(subs) + "->" + kept, g, *others, optimize=optimize)
+    shape = np.shape(operands[i])
+    if kept != target:  # letters that only operand i has: constant along them
+        grad = grad.reshape([n if c in present else 1 for c, n in zip(target, shape)])
+        grad = np.broadcast_to(grad, shape)
+    return _to(grad, operands[i])
+
+
+@_defvjp(_einsum_grad, variadic=True)
+def _einsum(*operands, inputs, output, optimize):
+    """``einsum`` with parsed subscripts."""
+    return np.einsum(",".join(inputs) + "->" + output, *operands, optimize=optimize)
+
+
+# Reductions -------------------------------------------------------------------------
+
+
+def _normalize_axis(axis, ndim):
+    """``axis`` as a sorted tuple of non-negative axes (all of them for None)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    for ax in axes:
+        if not -ndim <= ax < ndim:
+            raise np.exceptions.AxisError(ax, ndim)
+    out = tuple(sorted(int(ax) % ndim for ax in axes))
+    if len(set(out)) != len(out):
+        raise ValueError("duplicate value in 'axis'")
+    return out
+
+
+def _kept(x, axis):
+    """The shape of ``x`` with the reduced ``axis`` kept as length 1."""
+    if axis is None:
+        return (1,) * np.ndim(x)
+    axes = _normalize_axis(axis, np.ndim(x))
+    return tuple([1 if i in axes else n for i, n in enumerate(np.shape(x))])
+
+
+def _reduce_axis(axis):
+    """``axis`` as NumPy's ``ufunc.reduce`` takes it (a tuple, not a list)."""
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _broadcast(g, kept, shape):
+    """``g`` (a reduction's gradient) as a read-only view of ``shape``."""
+    g = np.asarray(g)
+    if g.shape != kept:
+        g = g.reshape(kept)
+    if not g.flags.c_contiguous:
+        return np.broadcast_to(g, shape)
+    strides = tuple([0 if k != n else s for k, n, s in zip(kept, shape, g.strides)])
+    out = np.ndarray(shape, g.dtype, g, 0, strides)
+    out.flags.writeable = False
+    return out
+
+
+@_defvjp(
+    lambda g, ans, x, axis=None, keepdims=False: _broadcast(g, _kept(x, axis), x.shape)
+)
 def sum(x, axis=None, keepdims=False):
     """Sum over ``axis`` (all axes by default).
 
@@ -327,18 +815,151 @@ def sum(x, axis=None, keepdims=False):
     >>> sum(np.ones((2, 3)), axis=0)
     array([2., 2., 2.])
     """
-    shape = np.shape(x)
-    ans = np.sum(x, axis=axis, keepdims=keepdims)
-    return ans, (lambda g: _expand(g, shape, axis, keepdims),)
+    return np.add.reduce(x, axis=_reduce_axis(axis), keepdims=keepdims)
 
 
-@primitive
+def _count(x, axis):
+    """The number of entries each reduction over ``axis`` combines."""
+    if axis is None:
+        return np.size(x)
+    return math.prod(np.shape(x)[i] for i in _normalize_axis(axis, np.ndim(x)))
+
+
+@_defvjp(
+    lambda g, ans, x, axis=None, keepdims=False: _broadcast(
+        g / _count(x, axis), _kept(x, axis), x.shape
+    )
+)
 def mean(x, axis=None, keepdims=False):
-    """Mean over ``axis`` (all axes by default)."""
-    shape = np.shape(x)
-    ans = np.mean(x, axis=axis, keepdims=keepdims)
-    n = max(np.size(x), 1) / max(np.size(ans), 1)
-    return ans, (lambda g: _expand(g / n, shape, axis, keepdims),)
+    """Mean over ``axis`` (all axes by default).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, mean
+    >>> grad(lambda x: mean(x))(np.ones(4))
+    array([0.25, 0.25, 0.25, 0.25])
+    """
+    x = np.asarray(x)
+    return np.add.reduce(x, axis=_reduce_axis(axis), keepdims=keepdims) / _count(
+        x, axis
+    )
+
+
+def _extreme_grad(g, ans, x, axis=None, keepdims=False):
+    """Gradient of a max or min: shared evenly among the entries that attain it."""
+    kept = _kept(x, axis)
+    winners = np.equal(x, np.reshape(ans, kept))
+    axes = _reduce_axis(axis)
+    count = np.add.reduce(winners, axis=axes, keepdims=True, dtype=x.dtype)
+    return winners * (np.reshape(g, kept) / count)
+
+
+@_defvjp(_extreme_grad)
+def max(x, axis=None, keepdims=False):
+    """Maximum over ``axis`` (all axes by default); ties share the gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, max
+    >>> grad(lambda x: max(x))(np.array([1.0, 3.0, 3.0]))
+    array([0. , 0.5, 0.5])
+    """
+    return np.maximum.reduce(x, axis=_reduce_axis(axis), keepdims=keepdims)
+
+
+@_defvjp(_extreme_grad)
+def min(x, axis=None, keepdims=False):
+    """Minimum over ``axis`` (all axes by default); ties share the gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, min
+    >>> grad(lambda x: min(x, axis=1).sum())(np.array([[1.0, 3.0], [2.0, 2.0]]))
+    array([[1. , 0. ],
+           [0.5, 0.5]])
+    """
+    return np.minimum.reduce(x, axis=_reduce_axis(axis), keepdims=keepdims)
+
+
+def _prod_grad(g, ans, x, axis=None, keepdims=False):
+    """Gradient of a product: for each entry, the product of the others along
+    the reduced axes, from cumulative products (exact with zeros)."""
+    axes = list(_normalize_axis(axis, x.ndim))
+    rest = [i for i in range(x.ndim) if i not in axes]
+    moved = np.transpose(x, rest + axes)
+    flat = moved.reshape(moved.shape[: len(rest)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), x.dtype)
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)
+    others = np.transpose(
+        (before * after[..., ::-1]).reshape(moved.shape), np.argsort(rest + axes)
+    )
+    return others * np.reshape(g, _kept(x, axis))
+
+
+@_defvjp(_prod_grad)
+def prod(x, axis=None, keepdims=False):
+    """Product over ``axis`` (all axes by default); exact gradients with zeros.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import grad, prod
+    >>> grad(lambda x: prod(x))(np.array([2.0, 0.0, 3.0]))
+    array([0., 6., 0.])
+    """
+    return np.multiply.reduce(x, axis=_reduce_axis(axis), keepdims=keepdims)
+
+
+def _cumsum_grad(g, ans, x, axis=None):
+    """Gradient of a cumulative sum: the reversed cumulative sum of ``g``."""
+    along = 0 if axis is None else axis
+    return np.flip(np.cumsum(np.flip(g, along), axis=along), along).reshape(x.shape)
+
+
+@_defvjp(_cumsum_grad)
+def cumsum(x, axis=None):
+    """Cumulative sum along ``axis`` (of the flattened input when None).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import cumsum, grad
+    >>> grad(lambda x: cumsum(x).sum())(np.zeros(3))
+    array([3., 2., 1.])
+    """
+    return np.cumsum(x, axis=axis)
+
+
+def var(x, axis=None, ddof=0, keepdims=False):
+    """Variance over ``axis``, with ``ddof`` delta degrees of freedom.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import Tensor, var
+    >>> var(Tensor(np.array([1.0, 2.0, 3.0, 4.0])))
+    Tensor(1.25)
+    """
+    centered = x - mean(x, axis=axis, keepdims=True)
+    n = _count(_value(x), axis)
+    return sum(centered * centered, axis=axis, keepdims=keepdims) / (n - ddof)
+
+
+def std(x, axis=None, ddof=0, keepdims=False):
+    """Standard deviation over ``axis``; its gradient is infinite at zero spread.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import Tensor, std
+    >>> std(Tensor(np.array([1.0, 3.0])))
+    Tensor(1.)
+    """
+    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
 def _max_and_log_sum(x, axis):
@@ -348,7 +969,11 @@ def _max_and_log_sum(x, axis):
     return m, np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
 
 
-@primitive
+@_defvjp(
+    lambda g, ans, x, axis=None, keepdims=False: (
+        np.reshape(g, _kept(x, axis)) * np.exp(x - np.reshape(ans, _kept(x, axis)))
+    )
+)
 def logsumexp(x, axis=None, keepdims=False):
     """``log(sum(exp(x)))`` over ``axis``, stable for large inputs.
 
@@ -362,17 +987,12 @@ def logsumexp(x, axis=None, keepdims=False):
     x = np.asarray(x)
     m, log_sum = _max_and_log_sum(x, axis)
     lse = m + log_sum
-    ans = lse if keepdims else np.squeeze(lse, axis=axis)
-
-    def vjp(g):
-        if not keepdims and axis is not None:
-            g = np.expand_dims(g, axis)
-        return g * np.exp(x - lse)
-
-    return ans, (vjp,)
+    return lse if keepdims else np.squeeze(lse, axis=axis)
 
 
-@primitive
+@_defvjp(
+    lambda g, ans, x, axis=-1: g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)
+)
 def log_softmax(x, axis=-1):
     """``x - logsumexp(x, axis)``: log-probabilities, stable for large inputs.
 
@@ -385,11 +1005,12 @@ def log_softmax(x, axis=-1):
     """
     x = np.asarray(x)
     m, log_sum = _max_and_log_sum(x, axis)
-    ans = (x - m) - log_sum
-    return ans, (lambda g: g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True),)
+    return (x - m) - log_sum
 
 
-@primitive
+@_defvjp(
+    lambda g, ans, x, axis=-1: ans * (g - np.sum(g * ans, axis=axis, keepdims=True))
+)
 def softmax(x, axis=-1):
     """``exp(x) / sum(exp(x))`` over ``axis``, stable for large inputs.
 
@@ -404,24 +1025,125 @@ def softmax(x, axis=-1):
     m = np.max(x, axis=axis, keepdims=True)
     ans = np.exp(x - np.where(np.isfinite(m), m, 0))
     ans /= np.sum(ans, axis=axis, keepdims=True)
-    return ans, (lambda g: ans * (g - np.sum(g * ans, axis=axis, keepdims=True)),)
+    return ans
 
 
-# Shapes and indexing ---------------------------------------------------------------
+# Shapes and indexing -----------------------------------------------------------------
 
 
-@primitive
+@_defvjp(lambda g, ans, x, shape: np.reshape(g, x.shape))
 def reshape(x, shape):
-    """The same data in another ``shape``."""
-    old = np.shape(x)
-    return np.reshape(x, shape), (lambda g: np.reshape(g, old),)
+    """The same data in another ``shape``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import reshape
+    >>> reshape(np.arange(6.0), (2, -1))
+    array([[0., 1., 2.],
+           [3., 4., 5.]])
+    """
+    return np.asarray(x).reshape(shape)
 
 
-@primitive
+def _inverse(axes, ndim):
+    """The permutation undoing ``axes`` (None: reversing the axes)."""
+    if axes is None:
+        return None
+    return tuple(np.argsort([a % ndim for a in axes]))
+
+
+@_defvjp(lambda g, ans, x, axes=None: np.transpose(g, _inverse(axes, x.ndim)))
 def transpose(x, axes=None):
-    """Permute the axes (reverse them when ``axes`` is None)."""
-    inverse = None if axes is None else np.argsort([a % np.ndim(x) for a in axes])
-    return np.transpose(x, axes), (lambda g: np.transpose(g, inverse),)
+    """Permute the axes (reverse them when ``axes`` is None).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import transpose
+    >>> transpose(np.zeros((2, 3, 4)), (1, 0, 2)).shape
+    (3, 2, 4)
+    """
+    return np.asarray(x).transpose(axes)
+
+
+def _reshaped(x, make):
+    """``x`` reshaped to ``make(shape)`` computed on a zero-cost stand-in array."""
+    shape = np.shape(_value(x))
+    return reshape(x, make(np.broadcast_to(np.bool_(0), shape)).shape)
+
+
+def squeeze(x, axis=None):
+    """Remove axes of length one (those in ``axis``, or all of them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import squeeze
+    >>> squeeze(np.zeros((1, 3, 1))).shape
+    (3,)
+    """
+    return _reshaped(x, lambda a: np.squeeze(a, axis=axis))
+
+
+def expand_dims(x, axis):
+    """Insert axes of length one at ``axis``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import expand_dims
+    >>> expand_dims(np.zeros(3), (0, 2)).shape
+    (1, 3, 1)
+    """
+    return _reshaped(x, lambda a: np.expand_dims(a, axis))
+
+
+def ravel(x):
+    """The data as a 1-D Tensor or array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import ravel
+    >>> ravel(np.zeros((2, 3))).shape
+    (6,)
+    """
+    return reshape(x, (-1,))
+
+
+def swapaxes(x, axis1, axis2):
+    """Interchange two axes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import swapaxes
+    >>> swapaxes(np.zeros((2, 3, 4)), 0, -1).shape
+    (4, 3, 2)
+    """
+    axes = list(range(np.ndim(_value(x))))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return transpose(x, axes)
+
+
+def moveaxis(x, source, destination):
+    """Move axes to new positions, as ``np.moveaxis``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import moveaxis
+    >>> moveaxis(np.zeros((2, 3, 4)), 0, -1).shape
+    (3, 4, 2)
+    """
+    ndim = np.ndim(_value(x))
+    source = [s % ndim for s in np.atleast_1d(source).tolist()]
+    destination = [d % ndim for d in np.atleast_1d(destination).tolist()]
+    order = [n for n in range(ndim) if n not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return transpose(x, order)
 
 
 def getitem(x, index):
@@ -438,32 +1160,39 @@ def getitem(x, index):
     >>> x.grad
     array([2., 0., 1.])
     """
-    if isinstance(index, Tensor):
-        index = index.value
-    elif isinstance(index, tuple):
-        index = tuple(i.value if isinstance(i, Tensor) else i for i in index)
-    return _getitem(x, index=index)
+    return _getitem(x, index=_plain_index(index))
 
 
-@primitive
-def _getitem(x, index):
-    """Indexing on the differentiable operand."""
-    x = np.asarray(x)
+def _plain_index(index):
+    """``index`` with Tensors replaced by their values."""
+    if isinstance(index, tuple):
+        return tuple([_value(i) for i in index])
+    return _value(index)
+
+
+def _is_basic(index):
+    """Whether ``index`` uses only integers, slices, None and Ellipsis."""
     items = index if isinstance(index, tuple) else (index,)
-    basic = all(
+    return all(
         i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))
         for i in items
     )
 
-    def vjp(g):
-        out = np.zeros_like(x)
-        if basic:
-            out[index] = g
-        else:
-            np.add.at(out, index, g)
-        return out
 
-    return x[index], (vjp,)
+def _getitem_grad(g, ans, x, index):
+    """Gradient of ``x[index]``: ``g`` scattered (added, for repeats) into zeros."""
+    out = np.zeros_like(x)
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+@_defvjp(_getitem_grad)
+def _getitem(x, index):
+    """Indexing on the differentiable operand."""
+    return np.asarray(x)[index]
 
 
 def concatenate(arrays, axis=0):
@@ -476,16 +1205,326 @@ def concatenate(arrays, axis=0):
     >>> concatenate([np.zeros(2), np.ones(1)])
     array([0., 0., 1.])
     """
+    if axis is None:
+        return _concatenate(*[ravel(a) for a in arrays], axis=0)
     return _concatenate(*arrays, axis=axis)
 
 
-@primitive
+def _concatenate_grad(i, g, ans, *arrays, axis):
+    """Gradient of a concatenation for piece ``i``: its slice of ``g``."""
+    start = builtins.sum(np.shape(a)[axis] for a in arrays[:i])
+    index = [slice(None)] * np.ndim(g)
+    index[axis] = slice(start, start + np.shape(arrays[i])[axis])
+    return _to(g[tuple(index)], arrays[i])
+
+
+@_defvjp(_concatenate_grad, variadic=True)
 def _concatenate(*arrays, axis):
     """``concatenate`` with the operands as positional arguments."""
-    ans = np.concatenate(arrays, axis=axis)
-    bounds = np.cumsum([np.shape(a)[axis] for a in arrays])[:-1]
+    return np.concatenate(arrays, axis=axis)
 
-    def piece(i):
-        return lambda g: np.split(g, bounds, axis=axis)[i]
 
-    return ans, tuple(piece(i) for i in range(len(arrays)))
+def stack(arrays, axis=0):
+    """Join Tensors or arrays of one shape along a new ``axis``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import stack
+    >>> stack([np.zeros(2), np.ones(2)], axis=1)
+    array([[0., 1.],
+           [0., 1.]])
+    """
+    arrays = list(arrays)
+    if len({np.shape(_value(a)) for a in arrays}) != 1:
+        raise ValueError("all input arrays must have the same shape")
+    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
+
+
+def _at_least(x, ndim):
+    """``x`` with leading axes of length one added up to ``ndim``."""
+    shape = np.shape(_value(x))
+    if len(shape) >= ndim:
+        return x
+    return reshape(x, (1,) * (ndim - len(shape)) + shape)
+
+
+def hstack(arrays):
+    """Join horizontally: along axis 1, or axis 0 for 1-D inputs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import hstack
+    >>> hstack([np.zeros((2, 1)), np.ones((2, 2))]).shape
+    (2, 3)
+    """
+    arrays = [_at_least(a, 1) for a in arrays]
+    return concatenate(arrays, axis=0 if np.ndim(_value(arrays[0])) == 1 else 1)
+
+
+def vstack(arrays):
+    """Join vertically: along axis 0, 1-D inputs becoming rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import vstack
+    >>> vstack([np.zeros(3), np.ones(3)]).shape
+    (2, 3)
+    """
+    return concatenate([_at_least(a, 2) for a in arrays], axis=0)
+
+
+def take(a, indices, axis=None, mode="raise"):
+    """Elements of ``a`` at ``indices`` along ``axis`` (of the flattened ``a``
+    when None), as ``np.take``; ``mode`` "wrap" and "clip" remap the indices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import take
+    >>> take(np.array([[1.0, 2.0], [3.0, 4.0]]), [0, 0, 3])
+    array([1., 1., 4.])
+    """
+    indices = np.asarray(_value(indices))
+    if axis is None:
+        a, axis = ravel(a), 0
+    ndim = np.ndim(_value(a))
+    axis = _normalize_axis(axis, ndim)[0]
+    n = np.shape(_value(a))[axis]
+    if mode == "wrap":
+        indices = indices % n
+    elif mode == "clip":
+        indices = np.clip(indices, 0, n - 1)
+    elif mode != "raise":
+        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', not {mode!r}")
+    return getitem(a, (slice(None),) * axis + (indices,))
+
+
+def pad(x, pad_width=None, mode="constant", constant_values=None):
+    """Pad with a constant, as ``np.pad`` in ``"constant"`` mode.
+
+    Without ``pad_width``, appends a one to the last axis: ``pad(X)`` adds a
+    column of ones to a matrix, the bias column of the seed's network.
+
+    Parameters
+    ----------
+    x : Tensor or array-like
+        The data.
+    pad_width : int or sequence, optional
+        Values to add before and after each axis, as for ``np.pad``.
+    mode : {"constant"}
+        Only constant padding is supported.
+    constant_values : scalar or sequence, optional
+        The padding value(s): 0 by default, 1 for the bias shorthand.
+
+    Returns
+    -------
+    Tensor or ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import pad
+    >>> pad(np.zeros((2, 1)))
+    array([[0., 1.],
+           [0., 1.]])
+    >>> pad(np.ones(2), 1)
+    array([0., 1., 1., 0.])
+    """
+    if mode != "constant":
+        raise NotImplementedError(
+            f"pad supports mode='constant' only, not {mode!r}; build other modes "
+            "from concatenate and getitem."
+        )
+    if isinstance(constant_values, Tensor):
+        raise TypeError("pad's constant_values must be constants, not Tensors.")
+    ndim = np.ndim(_value(x))
+    if pad_width is None:
+        pad_width = [(0, 0)] * (ndim - 1) + [(0, 1)]
+        constant_values = 1 if constant_values is None else constant_values
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.intp), (ndim, 2))
+    if np.any(widths < 0):
+        raise ValueError("index can't contain negative values")
+    widths = tuple(map(tuple, widths.tolist()))
+    values = 0 if constant_values is None else constant_values
+    return _pad(x, widths=widths, values=values)
+
+
+def _pad_grad(g, ans, x, widths, values):
+    """Gradient of a padding: the inner part of ``g``."""
+    return g[tuple([slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape)])]
+
+
+@_defvjp(_pad_grad)
+def _pad(x, widths, values):
+    """Constant padding by ``widths`` (one ``(before, after)`` pair per axis)."""
+    return np.pad(x, widths, mode="constant", constant_values=values)
+
+
+class _At:
+    """``at(x)[index]``: the functional forms of ``x[index] = v``, ``+= v``."""
+
+    def __init__(self, x):
+        self._x = x
+
+    def __getitem__(self, index):
+        return _AtIndex(self._x, _plain_index(index))
+
+
+class _AtIndex:
+    """An index of ``at(x)``, ready for :meth:`set` or :meth:`add`."""
+
+    def __init__(self, x, index):
+        self._x, self._index = x, index
+
+    def set(self, values):
+        """A copy of ``x`` with ``values`` at the index (repeated indices refused)."""
+        return _index_update(self._x, values, index=self._index, add=False)
+
+    def add(self, values):
+        """A copy of ``x`` with ``values`` added at the index (repeats accumulate)."""
+        return _index_update(self._x, values, index=self._index, add=True)
+
+
+def at(x):
+    """Functional indexed updates: ``at(x)[index].set(v)`` and ``.add(v)``.
+
+    Tensors cannot be assigned to in place (a graph needs its values
+    unchanged); these return a new Tensor (or array) instead, with gradients
+    for ``x`` and ``v``. ``x.at[index]`` is the same for a Tensor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import Tensor, at
+    >>> x = Tensor(np.zeros(3))
+    >>> v = Tensor(np.array(5.0))
+    >>> y = at(x)[1].set(v)
+    >>> y
+    Tensor([0., 5., 0.])
+    >>> (y * np.array([1.0, 2.0, 3.0])).sum().backward()
+    >>> x.grad, v.grad
+    (array([1., 0., 3.]), array(2.))
+    >>> at(np.zeros(3))[[0, 0]].add(1.0)
+    array([2., 0., 0.])
+    """
+    return _At(x)
+
+
+def _update_x(g, ans, x, values, index, add):
+    """Gradient of an indexed update for ``x``: ``g``, zero where it was set."""
+    if add:
+        return g
+    kept = np.array(g, dtype=x.dtype, copy=True)
+    kept[index] = 0
+    return kept
+
+
+def _update_values(g, ans, x, values, index, add):
+    """Gradient of an indexed update for the values: ``g`` at the index."""
+    return np.asarray(g)[index]
+
+
+@_defvjp(_update_x, _update_values)
+def _index_update(x, values, index, add):
+    """``x`` with ``values`` set at (or added to) ``index``."""
+    x = np.asarray(x)
+    basic = _is_basic(index)
+    if not add and not basic:
+        hits = np.zeros(x.shape, dtype=np.intp)
+        np.add.at(hits, index, 1)
+        if hits.max(initial=0) > 1:
+            raise ValueError(
+                "at(x)[index].set(v) with repeated indices: which value wins is "
+                "ambiguous; use indices without repeats."
+            )
+    ans = np.array(x, dtype=np.result_type(x, values), copy=True)
+    if add and not basic:
+        np.add.at(ans, index, values)
+    elif add:
+        ans[index] += values
+    else:
+        ans[index] = values
+    return ans
+
+
+# Tensor operators and methods ------------------------------------------------------
+
+
+def _reflected(op):
+    """``op`` with its operands swapped: ``__radd__(t, x)`` is ``add(x, t)``."""
+    return lambda self, other: op(other, self)
+
+
+def _comparison(compare):
+    """A comparison giving a plain boolean array (no gradient)."""
+    return lambda self, other: compare(self.value, _value(other))
+
+
+def _flexible(op):
+    """A method taking ``t.reshape(2, 3)`` as well as ``t.reshape((2, 3))``."""
+
+    def method(self, *args):
+        if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            args = args[0]
+        return op(self, args if args != () else None)
+
+    return method
+
+
+def _setitem(self, index, value):
+    raise TypeError(
+        "Tensors cannot be assigned to in place (the graph needs its values). "
+        "Use t.at[index].set(value), which returns a new Tensor."
+    )
+
+
+_METHODS = {
+    "__add__": add,
+    "__radd__": _reflected(add),
+    "__sub__": subtract,
+    "__rsub__": _reflected(subtract),
+    "__mul__": multiply,
+    "__rmul__": _reflected(multiply),
+    "__truediv__": divide,
+    "__rtruediv__": _reflected(divide),
+    "__pow__": power,
+    "__rpow__": _reflected(power),
+    "__matmul__": matmul,
+    "__rmatmul__": _reflected(matmul),
+    "__neg__": negative,
+    "__pos__": lambda self: self,
+    "__abs__": abs,
+    "__getitem__": getitem,
+    "__setitem__": _setitem,
+    "__lt__": _comparison(np.less),
+    "__le__": _comparison(np.less_equal),
+    "__gt__": _comparison(np.greater),
+    "__ge__": _comparison(np.greater_equal),
+    "__eq__": _comparison(np.equal),
+    "__ne__": _comparison(np.not_equal),
+    "T": property(lambda self: transpose(self), doc="The Tensor with axes reversed."),
+    "at": property(at, doc="Functional indexed updates: ``t.at[i].set(v)``."),
+    "reshape": _flexible(reshape),
+    "transpose": _flexible(transpose),
+    "flatten": ravel,
+    "ravel": ravel,
+    "squeeze": squeeze,
+    "swapaxes": swapaxes,
+    "matmul": matmul,
+    "dot": dot,
+    "pad": pad,
+    "take": take,
+    "clip": clip,
+}
+for _name in (
+    "exp log log1p expm1 sqrt square abs sign sin cos tanh sigmoid relu softplus "
+    "log_sigmoid sum mean max min prod var std cumsum logsumexp softmax log_softmax"
+).split():
+    _METHODS[_name] = globals()[_name]
+
+for _name, _method in _METHODS.items():
+    setattr(Tensor, _name, _method)
+del _name, _method

@@ -1,6 +1,8 @@
-"""Tests of skvgrad.engine.autodiff: ``grad``, ``value_and_grad``, ``check_grad``.
+"""Tests of skvgrad.engine.autodiff: the function transformations.
 
-Random compositions of engine ops are compared with HIPS autograd's gradients.
+``grad``, ``value_and_grad``, ``elementwise_grad``, ``vjp``, ``jacobian`` and
+``check_grad``; random compositions of engine ops are compared with HIPS
+autograd's gradients. Higher-order derivatives are refused, never wrong.
 """
 
 import operator
@@ -17,7 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from numpy.testing import assert_allclose, assert_array_equal
 
 from skvgrad import engine
-from skvgrad.engine import Tensor, check_grad, grad, primitive, value_and_grad
+from skvgrad.engine import (
+    Tensor,
+    check_grad,
+    elementwise_grad,
+    grad,
+    jacobian,
+    primitive,
+    value_and_grad,
+    vjp,
+)
 
 RNG = np.random.default_rng(0)
 A = RNG.standard_normal((3, 4))
@@ -239,7 +250,7 @@ def test_dtype_is_preserved(dtype):
     assert out.dtype == dtype
 
 
-# Non-scalar results ---------------------------------------------------------------
+# Results: one real value, or refused -------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -247,16 +258,238 @@ def test_dtype_is_preserved(dtype):
     [
         lambda x: x * 2.0,
         lambda x: x.sum(axis=0),
-        lambda x: x.sum().reshape(1),
-        lambda x: x.sum(keepdims=True),
         lambda x: np.ones(3),
     ],
-    ids=["elementwise", "reduced-axis", "shape-1", "keepdims", "plain-array"],
+    ids=["elementwise", "reduced-axis", "plain-array"],
 )
 @pytest.mark.parametrize("transform", [grad, value_and_grad])
 def test_non_scalar_result_raises_value_error_saying_scalar(transform, fun):
     with pytest.raises(ValueError, match="scalar"):
         transform(fun)(A)
+
+
+@pytest.mark.parametrize(
+    "fun",
+    [lambda x: x.sum().reshape(1), lambda x: x.sum(keepdims=True)],
+    ids=["shape-1", "keepdims"],
+)
+def test_any_single_valued_result_is_accepted(fun):
+    # As in autograd: what matters is one value, not zero dimensions.
+    value, g = value_and_grad(fun)(A)
+    assert np.size(value) == 1 and np.shape(value) == np.shape(fun(A))
+    assert_array_equal(g, np.ones_like(A))
+    assert_array_equal(autograd.grad(lambda a: fun(a)[(0,) * np.ndim(fun(A))])(A), g)
+
+
+@pytest.mark.parametrize(
+    "fun",
+    [
+        lambda x: (x * 1j).sum(),
+        lambda x: 1j,
+        lambda x: np.array([1.0 + 0j]),
+        lambda x: "loss",
+    ],
+    ids=["complex-tensor", "complex-number", "complex-array", "string"],
+)
+def test_non_real_result_is_refused(fun):
+    with pytest.raises(TypeError, match="complex|real"):
+        grad(fun)(A)
+
+
+@pytest.mark.parametrize(
+    "arg",
+    [None, {"w": A, "b": None}, [A, None]],
+    ids=["None", "None-in-dict", "None-in-list"],
+)
+def test_none_argument_is_refused(arg):
+    with pytest.raises(TypeError, match="None"):
+        grad(lambda p: engine.sum(leaves(p)[0]))(arg)
+
+
+def test_non_numeric_argument_is_refused():
+    with pytest.raises(TypeError, match="real numbers"):
+        grad(lambda s: 0.0)("text")
+
+
+def test_result_boxed_by_numpy_is_unboxed():
+    # np.asarray on a Tensor gives a 0-d object array holding it (never numbers).
+    value, g = value_and_grad(lambda x: np.asarray(engine.sum(x * x)))(B)
+    assert_allclose(g, 2 * B)
+    assert_allclose(value, np.sum(B * B))
+
+
+# argnum as a tuple ----------------------------------------------------------------
+
+
+def test_argnum_tuple_returns_a_tuple_of_gradients():
+    g = grad(_three, argnum=(0, 2))(ONES, B, TWOS)
+    assert type(g) is tuple and len(g) == 2
+    assert_allclose(g[0], B, rtol=1e-15)
+    assert_allclose(g[1], 2 * B, rtol=1e-15)
+    theirs = autograd.grad(lambda x, y, z: _three(x, y, z), argnum=(0, 2))(
+        ONES, B, TWOS
+    )
+    for ours, ref in zip(g, theirs):
+        assert_allclose(ours, ref, rtol=1e-15)
+
+
+def test_argnum_tuple_keeps_each_structure():
+    value, (gx, gp) = value_and_grad(
+        lambda x, p: (x * p["w"]).sum() + p["s"] * 2.0, argnum=(0, 1)
+    )(B, {"w": B, "s": 1.5})
+    assert_allclose(value, (B * B).sum() + 3.0)
+    assert_allclose(gx, B)
+    assert_allclose(gp["w"], B)
+    assert gp["s"] == 2.0 and type(gp["s"]) is float
+
+
+@pytest.mark.parametrize(
+    "argnum, error",
+    [
+        ((0, 0), ValueError),
+        ((0, -3), ValueError),
+        ((0, 5), ValueError),
+        (1.0, TypeError),
+        (True, TypeError),
+        (("0",), TypeError),
+    ],
+    ids=str,
+)
+def test_bad_argnum_is_refused(argnum, error):
+    with pytest.raises(error, match="argnum"):
+        grad(_three, argnum=argnum)(ONES, B, TWOS)
+
+
+# Higher-order derivatives: refused, never wrong --------------------------------------
+
+
+def test_grad_of_grad_is_refused():
+    with pytest.raises(NotImplementedError, match="higher-order derivatives"):
+        grad(grad(lambda x: x**3))(2.0)
+
+
+def test_nested_grad_through_a_closure_is_refused():
+    # The inner gradient would silently miss its dependence on the outer x.
+    def outer(x):
+        inner = grad(lambda y: (y * x).sum())(np.ones(2))
+        return engine.sum(inner)
+
+    with pytest.raises(NotImplementedError, match="higher-order derivatives"):
+        grad(outer)(np.ones(2))
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        grad,
+        value_and_grad,
+        elementwise_grad,
+        jacobian,
+        lambda f: lambda x: vjp(f, x),
+        lambda f: lambda x: check_grad(f, x),
+    ],
+    ids=["grad", "value_and_grad", "elementwise_grad", "jacobian", "vjp", "check_grad"],
+)
+def test_every_transform_refuses_to_nest(transform):
+    with pytest.raises(NotImplementedError, match="higher-order derivatives"):
+        grad(lambda x: engine.sum(transform(lambda y: (y * y).sum())(x)))(B)
+    # and the first-order path works afterwards
+    assert_allclose(grad(lambda x: (x * x).sum())(B), 2 * B)
+
+
+def test_a_tensor_as_the_argument_is_refused():
+    with pytest.raises(NotImplementedError, match="higher-order derivatives"):
+        grad(lambda x: (x * x).sum())(Tensor(B))
+
+
+def test_vjp_with_a_tensor_cotangent_is_refused():
+    _, pull = vjp(lambda x: x * 2.0, B)
+    with pytest.raises(NotImplementedError, match="higher-order derivatives"):
+        pull(Tensor(np.ones(4)))
+
+
+# elementwise_grad, vjp, jacobian --------------------------------------------------
+
+ELEMENTWISE = {
+    "tanh": (engine.tanh, anp.tanh),
+    "sigmoid": (engine.sigmoid, lambda x: 1.0 / (1.0 + anp.exp(-x))),
+    "softplus": (engine.softplus, lambda x: anp.logaddexp(0.0, x)),
+    "poly": (lambda x: x**3 - 2.0 * x, lambda x: x**3 - 2.0 * x),
+    "not-elementwise": (lambda x: x * engine.sum(x), lambda x: x * anp.sum(x)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(ELEMENTWISE))
+def test_elementwise_grad_matches_autograd(name, dtype):
+    ours_fn, ref = ELEMENTWISE[name]
+    x = A.astype(dtype)
+    ours = elementwise_grad(ours_fn)(x)
+    theirs = autograd.elementwise_grad(ref)(A)
+    assert ours.dtype == dtype and ours.shape == A.shape
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert_allclose(ours, theirs, rtol=tol, atol=tol)
+
+
+def test_elementwise_grad_takes_pytrees_and_argnum():
+    g = elementwise_grad(lambda p, s: p["a"] * s + p["b"], argnum=0)(
+        {"a": B, "b": B}, 3.0
+    )
+    assert_allclose(g["a"], np.full(4, 3.0))
+    assert_allclose(g["b"], np.ones(4))
+
+
+def test_vjp_matches_autograd_and_can_be_called_again():
+    def fun(x, y):
+        return engine.tanh(x @ y) * 2.0
+
+    value, pull = vjp(fun, A, C[:, :1].repeat(2, axis=0)[:4])
+    y = C[:, :1].repeat(2, axis=0)[:4]
+    assert_allclose(value, 2.0 * np.tanh(A @ y))
+    for seed in (np.ones((3, 1)), np.arange(3.0).reshape(3, 1)):
+        gx, gy = pull(seed)
+        ref_x = autograd.make_vjp(lambda a: 2.0 * anp.tanh(a @ y))(A)[0](seed)
+        ref_y = autograd.make_vjp(lambda b: 2.0 * anp.tanh(A @ b))(y)[0](seed)
+        assert_allclose(gx, ref_x, rtol=1e-12)
+        assert_allclose(gy, ref_y, rtol=1e-12)
+
+
+def test_vjp_of_a_constant_function_is_zero():
+    value, pull = vjp(lambda x: np.ones(2), B)
+    assert_array_equal(value, np.ones(2))
+    assert_array_equal(pull(np.ones(2))[0], np.zeros(4))
+
+
+JACOBIANS = {
+    "linear": (lambda x: x @ A.T, lambda x: x @ A.T, (4,)),
+    "elementwise": (engine.tanh, anp.tanh, (2, 3)),
+    "to-scalar": (lambda x: engine.sum(x**2), lambda x: anp.sum(x**2), (3,)),
+    "matrix-to-matrix": (
+        lambda x: engine.softmax(x, axis=1),
+        lambda x: anp.exp(x - anp_logsumexp(x, axis=1, keepdims=True)),
+        (2, 3),
+    ),
+    "from-scalar": (lambda x: x * B, lambda x: x * B, ()),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(JACOBIANS))
+def test_jacobian_matches_autograd(name, dtype):
+    ours_fn, ref, shape = JACOBIANS[name]
+    x = np.random.default_rng(1).standard_normal(shape)
+    ours = jacobian(ours_fn)(x.astype(dtype))
+    theirs = autograd.jacobian(ref)(x)
+    assert ours.shape == theirs.shape
+    assert ours.dtype == dtype
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert_allclose(ours, theirs, rtol=tol, atol=tol)
+
+
+def test_jacobian_of_a_constant_is_zero_and_pytrees_are_refused():
+    assert_array_equal(jacobian(lambda x: np.ones(2))(B), np.zeros((2, 4)))
+    with pytest.raises(TypeError, match="array or a number"):
+        jacobian(lambda p: p[0])([B])
 
 
 # check_grad -----------------------------------------------------------------------

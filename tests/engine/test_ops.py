@@ -2,7 +2,9 @@
 
 Two independent oracles check every VJP: central finite differences of the
 forward pass (``check_grad`` and a plain NumPy helper) and HIPS autograd's
-gradient of the same function written with ``autograd.numpy``.
+gradient of the same function written with ``autograd.numpy``. Every case runs
+in float64 and float32, on fixed inputs and on hypothesis-drawn shapes (0-d
+included), and with one Tensor passed for every input (``f(x, x)``).
 """
 
 import operator
@@ -188,6 +190,12 @@ UNARY = {
     "negative": (engine.negative, anp.negative, "real"),
     "exp": (engine.exp, anp.exp, "real"),
     "log": (engine.log, anp.log, "positive"),
+    "log1p": (engine.log1p, anp.log1p, "positive"),
+    "expm1": (engine.expm1, anp.expm1, "real"),
+    "abs": (engine.abs, anp.abs, "nonzero"),
+    "sign": (lambda x: engine.sign(x) * x, lambda x: anp.sign(x) * x, "nonzero"),
+    "sin": (engine.sin, anp.sin, "real"),
+    "cos": (engine.cos, anp.cos, "real"),
     "sqrt": (engine.sqrt, anp.sqrt, "positive"),
     "square": (engine.square, anp.square, "real"),
     "tanh": (engine.tanh, anp.tanh, "real"),
@@ -206,6 +214,8 @@ BINARY = {
     "/": (operator.truediv, operator.truediv, "real", "nonzero"),
     "**": (operator.pow, operator.pow, "positive", "real"),
     "maximum": (engine.maximum, anp.maximum, "grid_a", "grid_b"),
+    "minimum": (engine.minimum, anp.minimum, "grid_a", "grid_b"),
+    "logaddexp": (engine.logaddexp, anp.logaddexp, "real", "real"),
     "where": (
         lambda a, b: engine.where(pattern(_broadcast(a, b)), a, b),
         lambda a, b: _where_ref(a, b),
@@ -249,6 +259,8 @@ def _binary_cases():
         "divide": (engine.divide, anp.divide, "real", "nonzero"),
         "power": (engine.power, anp.power, "positive", "real"),
         "maximum": (engine.maximum, anp.maximum, "grid_a", "grid_b"),
+        "minimum": (engine.minimum, anp.minimum, "grid_a", "grid_b"),
+        "logaddexp": (engine.logaddexp, anp.logaddexp, "real", "real"),
     }
     cases = {
         name: _case(fn, ref, ((3, 4), da), ((3, 4), db))
@@ -265,6 +277,27 @@ def _binary_cases():
     )
     cases["power-scalar-base"] = _case(
         lambda y: engine.power(2.5, y), lambda y: 2.5**y, ((3, 4), "real")
+    )
+    cases["power-0-d-exponent"] = _case(
+        engine.power, anp.power, ((3, 4), "positive"), ((), "real")
+    )
+    for name, (fn, ref) in {
+        "clip": (
+            lambda x: engine.clip(x, -0.6, 0.45),
+            lambda x: anp.clip(x, -0.6, 0.45),
+        ),
+        "clip-lower-only": (
+            lambda x: engine.clip(x, -0.6, None),
+            lambda x: anp.maximum(x, -0.6),
+        ),
+    }.items():
+        cases[name] = _case(fn, ref, ((3, 4), "grid_a"))
+    cases["clip-tensor-bounds"] = _case(
+        engine.clip,
+        lambda x, lo, hi: anp.minimum(anp.maximum(x, lo), hi),
+        ((3, 4), "grid_a"),
+        ((4,), "grid_b"),
+        ((3, 1), "grid_b"),
     )
     return cases
 
@@ -402,12 +435,208 @@ def _shape_cases():
     return cases
 
 
+def _breadth_cases():
+    """Reductions and shape operations beyond the basic set."""
+    cases = {}
+    for name, fn, ref in (
+        ("max", engine.max, anp.max),
+        ("min", engine.min, anp.min),
+        ("prod", engine.prod, anp.prod),
+    ):
+        for axis in AXES:
+            for keepdims in (False, True):
+                cases[f"{name}-axis={axis}-keepdims={keepdims}"] = _case(
+                    lambda x, fn=fn, a=axis, k=keepdims: fn(x, axis=a, keepdims=k),
+                    lambda x, ref=ref, a=axis, k=keepdims: ref(x, axis=a, keepdims=k),
+                    ((2, 3, 4), "real"),
+                )
+    for name, fn, ref in (
+        ("var", engine.var, anp.var),
+        ("std", engine.std, anp.std),
+    ):
+        for axis, ddof, keepdims in (
+            (None, 0, False),
+            (1, 1, True),
+            ((0, 2), 0, False),
+        ):
+            cases[f"{name}-axis={axis}-ddof={ddof}"] = _case(
+                lambda x, fn=fn, a=axis, d=ddof, k=keepdims: fn(
+                    x, axis=a, ddof=d, keepdims=k
+                ),
+                lambda x, ref=ref, a=axis, d=ddof, k=keepdims: ref(
+                    x, axis=a, ddof=d, keepdims=k
+                ),
+                ((2, 3, 4), "real"),
+            )
+    for axis in (None, 0, 1, -1):
+        cases[f"cumsum-axis={axis}"] = _case(
+            lambda x, a=axis: engine.cumsum(x, axis=a),
+            lambda x, a=axis: anp.cumsum(x, axis=a),
+            ((2, 3, 4), "real"),
+        )
+    cases["squeeze"] = _case(engine.squeeze, anp.squeeze, ((1, 3, 1, 4), "real"))
+    cases["squeeze-axis"] = _case(
+        lambda x: engine.squeeze(x, axis=2),
+        lambda x: anp.squeeze(x, axis=2),
+        ((1, 3, 1, 4), "real"),
+    )
+    cases["expand_dims"] = _case(
+        lambda x: engine.expand_dims(x, (0, -1)),
+        lambda x: anp.expand_dims(anp.expand_dims(x, 0), -1),
+        ((3, 4), "real"),
+    )
+    cases["ravel"] = _case(engine.ravel, anp.ravel, ((3, 4), "real"))
+    cases["swapaxes"] = _case(
+        lambda x: engine.swapaxes(x, 0, -1),
+        lambda x: anp.swapaxes(x, 0, 2),
+        ((2, 3, 4), "real"),
+    )
+    cases["moveaxis"] = _case(
+        lambda x: engine.moveaxis(x, 0, -1),
+        lambda x: anp.moveaxis(x, 0, 2),
+        ((2, 3, 4), "real"),
+    )
+    for axis in (0, 1, -1):
+        cases[f"stack-axis={axis}"] = _case(
+            lambda a, b, ax=axis: engine.stack([a, b], axis=ax),
+            lambda a, b, ax=axis: anp.stack([a, b], axis=ax),
+            ((3, 4), "real"),
+            ((3, 4), "real"),
+        )
+    cases["hstack-1d"] = _case(
+        lambda a, b: engine.hstack([a, b]),
+        lambda a, b: anp.hstack([a, b]),
+        ((3,), "real"),
+        ((2,), "real"),
+    )
+    cases["hstack-2d"] = _case(
+        lambda a, b: engine.hstack([a, b]),
+        lambda a, b: anp.hstack([a, b]),
+        ((3, 1), "real"),
+        ((3, 2), "real"),
+    )
+    cases["vstack"] = _case(
+        lambda a, b: engine.vstack([a, b]),
+        lambda a, b: anp.vstack([a, b]),
+        ((4,), "real"),
+        ((2, 4), "real"),
+    )
+    for sa, sb in (
+        ((4,), (4,)),
+        ((3, 4), (4,)),
+        ((4,), (4, 2)),
+        ((3, 4), (4, 2)),
+        ((), (3,)),
+        ((2, 3, 4), (4, 2)),
+        ((2, 4), (3, 4, 2)),
+    ):
+        cases[f"dot-{sa}-{sb}"] = _case(engine.dot, anp.dot, (sa, "real"), (sb, "real"))
+    cases["outer"] = _case(engine.outer, anp.outer, ((3,), "real"), ((4,), "real"))
+    cases["outer-flattens"] = _case(
+        engine.outer,
+        lambda a, b: anp.outer(anp.ravel(a), anp.ravel(b)),
+        ((2, 2), "real"),
+        ((3,), "real"),
+    )
+    for axes, sa, sb in (
+        (1, (3, 4), (4, 2)),
+        (2, (2, 3, 4), (3, 4, 2)),
+        (0, (2,), (3,)),
+        (([0, 2], [1, 0]), (2, 3, 4), (4, 2)),
+    ):
+        cases[f"tensordot-{axes}"] = _case(
+            lambda a, b, ax=axes: engine.tensordot(a, b, axes=ax),
+            lambda a, b, ax=axes: anp.tensordot(a, b, axes=ax),
+            (sa, "real"),
+            (sb, "real"),
+        )
+    for spec, shapes in (
+        ("ij,jk->ik", ((3, 4), (4, 2))),
+        ("ij,ij->", ((3, 4), (3, 4))),
+        ("ij->j", ((3, 4),)),
+        ("ij,jk", ((3, 4), (4, 2))),
+        ("bij,bjk->bik", ((2, 3, 4), (2, 4, 2))),
+        ("...j,j->...", ((2, 3, 4), (4,))),
+        ("i,j->ij", ((3,), (2,))),
+        ("ik,j->i", ((3, 2), (4,))),
+    ):
+        cases[f"einsum-{spec}"] = _case(
+            lambda *ops, sp=spec: engine.einsum(sp, *ops),
+            lambda *ops, sp=spec: anp.einsum(sp, *ops),
+            *[(shape, "real") for shape in shapes],
+        )
+    for widths in (((1, 0), (0, 2)), 1, ((2, 1),)):
+        cases[f"pad-{widths}"] = _case(
+            lambda x, w=widths: engine.pad(x, w, constant_values=0.5),
+            lambda x, w=widths: anp.pad(x, w, mode="constant", constant_values=0.5),
+            ((3, 4), "real"),
+        )
+    cases["pad-bias-column"] = _case(
+        engine.pad,
+        lambda x: anp.pad(x, ((0, 0), (0, 1)), mode="constant", constant_values=1.0),
+        ((3, 4), "real"),
+    )
+    for name, fn, ref in (
+        (
+            "take-flat",
+            lambda x: engine.take(x, [0, 0, 5, 11]),
+            lambda x: anp.ravel(x)[[0, 0, 5, 11]],
+        ),
+        (
+            "take-axis",
+            lambda x: engine.take(x, [3, 1, 3], axis=1),
+            lambda x: x[:, [3, 1, 3]],
+        ),
+        (
+            "take-wrap",
+            lambda x: engine.take(x, [-1, 5], axis=0, mode="wrap"),
+            lambda x: x[[2, 2]],
+        ),
+        (
+            "take-clip",
+            lambda x: engine.take(x, [-1, 5], axis=1, mode="clip"),
+            lambda x: x[:, [0, 3]],
+        ),
+    ):
+        cases[name] = _case(fn, ref, ((3, 4), "real"))
+    cases["at-set-basic"] = _case(
+        lambda x, v: (
+            x.at[1:, 2].set(v) if isinstance(x, Tensor) else engine.at(x)[1:, 2].set(v)
+        ),
+        lambda x, v: anp.concatenate(
+            [x[:1], anp.concatenate([x[1:, :2], v[:, None], x[1:, 3:]], axis=1)]
+        ),
+        ((3, 4), "real"),
+        ((2,), "real"),
+    )
+    cases["at-set-array-broadcast"] = _case(
+        lambda x, v: engine.at(x)[[2, 0]].set(v),
+        lambda x, v: anp.stack([v + 0 * x[0], x[1], v + 0 * x[0]]),
+        ((3, 4), "real"),
+        ((4,), "real"),
+    )
+    cases["at-add-repeats"] = _case(
+        lambda x, v: engine.at(x)[[0, 2, 0]].add(v),
+        lambda x, v: anp.stack([x[0] + v[0] + v[2], x[1], x[2] + v[1]]),
+        ((3, 4), "real"),
+        ((3, 4), "real"),
+    )
+    cases["at-add-scalar-value"] = _case(
+        lambda x, v: engine.at(x)[:, 1].add(v),
+        lambda x, v: x + anp.array([0.0, 1.0, 0.0, 0.0]) * v,
+        ((3, 4), "real"),
+        ((), "real"),
+    )
+    return cases
+
+
 CASES = {
     **_unary_cases(),
     **_binary_cases(),
     **_matmul_cases(),
     **_reduction_cases(),
     **_shape_cases(),
+    **_breadth_cases(),
 }
 
 
@@ -468,6 +697,20 @@ def test_binary_op_broadcasting(op, shape_a, shape_b, dtype):
         assert g.dtype == dtype
     check_grad(loss, a, b)
     assert_close_to_autograd(fn, ref, [a, b], w, dtype)
+
+
+@pytest.mark.parametrize("constant", [0.5, np.float64(0.5), np.array(0.5)], ids=str)
+def test_where_with_a_constant_and_a_broadcasting_condition(constant):
+    cond = np.array([[True, False, True], [False, False, True]])
+    x = np.array([1.0, 2.0, 3.0])
+    for fn in (
+        lambda t: engine.where(cond, t, constant),
+        lambda t: engine.where(cond, constant, t),
+    ):
+        g = grad(lambda t, fn=fn: fn(t).sum())(x)
+        assert g.shape == x.shape
+        expected = cond.sum(axis=0) if fn(x)[0, 0] == 1.0 else (~cond).sum(axis=0)
+        assert_array_equal(g, expected)
 
 
 def test_where_accepts_condition_tensor_and_broadcasts():
@@ -953,3 +1196,415 @@ def test_concatenate_property(shape, sizes, dtype, data):
     assert_array_equal(np.asarray(fn(*pieces)), expected)
     w = _weights(data, expected.shape)
     assert_matches_central_differences(fn, pieces, w, dtype)
+
+
+# One Tensor for every input: f(x, x) -------------------------------------------
+
+
+def _shared_domain(specs):
+    """The most restrictive domain among ``specs`` (the input must suit each)."""
+    domains = [domain for _, domain in specs]
+    for strict in ("positive", "nonzero", "grid_a"):
+        if strict in domains:
+            return strict
+    return "real"
+
+
+REPEATED = {
+    name: case
+    for name, case in CASES.items()
+    if len(case[2]) > 1 and len({shape for shape, _ in case[2]}) == 1
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize("name", list(REPEATED))
+def test_one_tensor_for_every_input(name, dtype):
+    fn, ref, specs = REPEATED[name]
+    rng = np.random.default_rng(7)
+    x = make(rng, specs[0][0], _shared_domain(specs), dtype)
+    n = len(specs)
+    w = output_weights(lambda a: fn(*[a] * n), [x], rng, dtype)
+    assert_close_to_autograd(
+        lambda a: fn(*[a] * n), lambda a: ref(*[a] * n), [x], w, dtype
+    )
+    check_grad(weighted(lambda a: fn(*[a] * n), w), x)
+
+
+def test_binary_op_of_one_tensor_sums_both_partial_derivatives():
+    x = np.array([0.5, 2.0])
+    assert_allclose(grad(lambda t: (t * t).sum())(x), 2 * x)
+    assert_allclose(grad(lambda t: (t / t).sum())(x), [0.0, 0.0], atol=1e-15)
+    assert_allclose(grad(lambda t: (t**t).sum())(x), x**x * (np.log(x) + 1))
+    assert_array_equal(grad(lambda t: engine.minimum(t, t).sum())(x), [1.0, 1.0])
+
+
+# Documented rules at kinks and special points ---------------------------------------
+
+
+def test_power_zero_has_zero_gradient_at_zero():
+    # autograd's rule: d/dx x**0 = 0 everywhere, also at 0 (not 0 * 0**-1 = NaN).
+    x = np.array([0.0, 0.0, 1.5])
+    g = grad(lambda t: (t**0).sum())(x)
+    assert_array_equal(g, np.zeros(3))
+    g = grad(lambda t: engine.power(t, np.zeros(3)).sum())(x)
+    assert_array_equal(g, np.zeros(3))
+    assert_array_equal(autograd.grad(lambda t: anp.sum(t**0.0))(x), g)
+
+
+def test_power_exponent_gradient_is_nan_for_a_negative_base():
+    g = grad(lambda b: (np.array([-2.0, 2.0]) ** b).sum())(np.array([2.0, 2.0]))
+    assert np.isnan(g[0])
+    assert_allclose(g[1], 4.0 * np.log(2.0))
+
+
+def test_max_and_min_share_the_gradient_among_ties():
+    x = np.array([[3.0, 1.0, 3.0, 3.0], [0.0, 0.0, 2.0, -1.0]])
+    g = grad(lambda t: engine.max(t))(x)
+    assert_allclose(g, [[1 / 3, 0, 1 / 3, 1 / 3], [0, 0, 0, 0]], rtol=1e-15)
+    g = grad(lambda t: engine.min(t, axis=1).sum())(x)
+    assert_array_equal(g, [[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+    g = grad(lambda t: engine.max(t, axis=0, keepdims=True).sum())(x)
+    assert_array_equal(g, [[1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
+    g = grad(lambda t: engine.min(t, axis=0).sum())(np.array([[0.0, 1.0], [0.0, 2.0]]))
+    assert_array_equal(g, [[0.5, 1.0], [0.5, 0.0]])
+
+
+def test_prod_gradient_is_exact_with_zeros():
+    x = np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 4.0], [1.0, 2.0, 5.0]])
+    g = grad(lambda t: engine.prod(t, axis=1).sum())(x)
+    # d/dx_j of prod_k x_k is the product of the others: no 0 / 0.
+    assert_array_equal(g, [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [10.0, 5.0, 2.0]])
+    assert_array_equal(grad(lambda t: engine.prod(t))(np.array([0.0, 3.0])), [3, 0])
+
+
+def test_clip_splits_the_gradient_at_a_bound():
+    x = np.array([-1.0, 0.0, 1.0, 2.0])
+    g = grad(lambda t: engine.clip(t, -1.0, 1.0).sum())(x)
+    assert_array_equal(g, [0.5, 1.0, 0.5, 0.0])
+
+
+def test_abs_and_sign_at_zero():
+    x = np.array([-0.0, 0.0, -2.0])
+    assert_array_equal(grad(lambda t: engine.abs(t).sum())(x), [0.0, 0.0, -1.0])
+    assert_array_equal(grad(lambda t: engine.sign(t).sum())(x), [0.0, 0.0, 0.0])
+
+
+def test_at_set_refuses_repeated_indices():
+    with pytest.raises(ValueError, match="repeated indices"):
+        engine.at(Tensor(np.zeros(3)))[[0, 0]].set(1.0)
+
+
+def test_at_leaves_its_input_unchanged():
+    x = np.zeros(3)
+    t = Tensor(x)
+    y = t.at[1].add(2.0)
+    assert_array_equal(x, np.zeros(3))
+    assert_array_equal(y.value, [0.0, 2.0, 0.0])
+
+
+def test_einsum_refuses_to_differentiate_a_diagonal():
+    with pytest.raises(NotImplementedError, match="repeated subscripts"):
+        engine.einsum("ii->i", Tensor(np.eye(2)))
+    assert_array_equal(engine.einsum("ii->i", np.eye(2)), [1.0, 1.0])
+
+
+@pytest.mark.parametrize("mode", ["edge", "reflect"])
+def test_pad_refuses_modes_other_than_constant(mode):
+    with pytest.raises(NotImplementedError, match="constant"):
+        engine.pad(Tensor(np.ones(2)), 1, mode=mode)
+
+
+def test_pad_refuses_negative_widths_and_tensor_values():
+    with pytest.raises(ValueError, match="negative"):
+        engine.pad(np.ones(2), -1)
+    with pytest.raises(TypeError, match="constant"):
+        engine.pad(np.ones(2), 1, constant_values=Tensor(1.0))
+
+
+def test_pad_shorthand_is_the_seeds_bias_column():
+    x = np.arange(6.0).reshape(3, 2)
+    expected = np.pad(x, ((0, 0), (0, 1)), constant_values=1.0, mode="constant")
+    assert_array_equal(engine.pad(x), expected)
+    t = Tensor(x)
+    assert_array_equal(t.pad().value, expected)
+    (t.pad() * np.arange(9.0).reshape(3, 3)).sum().backward()
+    assert_array_equal(t.grad, np.arange(9.0).reshape(3, 3)[:, :2])
+
+
+def test_take_refuses_an_unknown_mode():
+    with pytest.raises(ValueError, match="mode"):
+        engine.take(np.ones(3), [0], mode="nearest")
+
+
+# Stability of the other functions at large inputs ------------------------------------
+
+# name: (op on x, its inputs of magnitude 1e4 (where the function is defined),
+#        reference value, reference gradient of sum(op(x)))
+LARGE = {
+    "logaddexp": (
+        lambda x: engine.logaddexp(x, x[::-1]),
+        np.array([-1e4, -1.0, 0.0, 1e4, 1e4]),
+        lambda x: np.logaddexp(x, x[::-1]),
+        lambda x: scipy.special.expit(x - x[::-1]) + scipy.special.expit(x - x[::-1]),
+    ),
+    "logaddexp-with-zero": (
+        lambda x: engine.logaddexp(0.0, x),
+        np.array([-1e4, -1.0, 0.0, 1e4]),
+        lambda x: np.logaddexp(0.0, x),
+        scipy.special.expit,
+    ),
+    "log1p": (
+        engine.log1p,
+        np.array([0.0, 1e-10, 1.0, 1e4]),
+        np.log1p,
+        lambda x: 1.0 / (1.0 + x),
+    ),
+    "expm1": (
+        engine.expm1,
+        np.array([-1e4, -1.0, 1e-10, 1.0]),
+        np.expm1,
+        np.exp,
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize("name", list(LARGE))
+def test_no_runtime_warning_at_large_inputs_of_other_functions(name, dtype):
+    fn, x64, ref_value, ref_grad = LARGE[name]
+    x = x64.astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plain = fn(x)
+        g = grad(lambda t: fn(t).sum())(x)
+    assert np.asarray(plain).dtype == dtype and g.dtype == dtype
+    rtol, atol = stable_tolerance(dtype, x64)
+    assert_allclose(plain, ref_value(x.astype(np.float64)), rtol=rtol, atol=atol)
+    assert_allclose(g, ref_grad(x.astype(np.float64)), rtol=rtol, atol=atol)
+
+
+# Plain arrays in, plain arrays out: the other functions ------------------------------
+
+MORE_PLAIN = {
+    "abs": (engine.abs, np.abs),
+    "sign": (engine.sign, np.sign),
+    "sin": (engine.sin, np.sin),
+    "cos": (engine.cos, np.cos),
+    "log1p": (engine.log1p, np.log1p),
+    "expm1": (engine.expm1, np.expm1),
+    "minimum": (lambda x: engine.minimum(x, 1.0), lambda x: np.minimum(x, 1.0)),
+    "logaddexp": (
+        lambda x: engine.logaddexp(x, x.T[:3, :1]),
+        lambda x: np.logaddexp(x, x.T[:3, :1]),
+    ),
+    "clip": (lambda x: engine.clip(x, 0.7, 1.5), lambda x: np.clip(x, 0.7, 1.5)),
+    "max": (lambda x: engine.max(x, axis=1), lambda x: np.max(x, axis=1)),
+    "min": (engine.min, np.min),
+    "prod": (lambda x: engine.prod(x, axis=0), lambda x: np.prod(x, axis=0)),
+    "var": (lambda x: engine.var(x, ddof=1), lambda x: np.var(x, ddof=1)),
+    "std": (lambda x: engine.std(x, axis=0), lambda x: np.std(x, axis=0)),
+    "cumsum": (lambda x: engine.cumsum(x, axis=1), lambda x: np.cumsum(x, axis=1)),
+    "squeeze": (lambda x: engine.squeeze(x[None]), lambda x: np.squeeze(x[None])),
+    "expand_dims": (lambda x: engine.expand_dims(x, 1), lambda x: np.expand_dims(x, 1)),
+    "stack": (lambda x: engine.stack([x, x]), lambda x: np.stack([x, x])),
+    "hstack": (lambda x: engine.hstack([x, x]), lambda x: np.hstack([x, x])),
+    "vstack": (lambda x: engine.vstack([x, x]), lambda x: np.vstack([x, x])),
+    "dot": (lambda x: engine.dot(x, x.T), lambda x: np.dot(x, x.T)),
+    "outer": (lambda x: engine.outer(x[0], x[1]), lambda x: np.outer(x[0], x[1])),
+    "tensordot": (lambda x: engine.tensordot(x, x, 2), lambda x: np.tensordot(x, x, 2)),
+    "einsum": (
+        lambda x: engine.einsum("ij,kj", x, x),
+        lambda x: np.einsum("ij,kj", x, x),
+    ),
+    "pad": (lambda x: engine.pad(x, 1), lambda x: np.pad(x, 1)),
+    "take": (
+        lambda x: engine.take(x, [1, 1], axis=1),
+        lambda x: np.take(x, [1, 1], axis=1),
+    ),
+    "at": (
+        lambda x: engine.at(x)[0].set(0.0),
+        lambda x: np.concatenate([[np.zeros(4)], x[1:]]),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(MORE_PLAIN))
+def test_other_functions_on_plain_arrays_return_plain_arrays(name):
+    fn, reference = MORE_PLAIN[name]
+    x = np.random.default_rng(8).uniform(0.5, 2.0, (3, 4))
+    out = fn(x)
+    assert not isinstance(out, Tensor)
+    assert_allclose(np.asarray(out), reference(x), rtol=1e-12, atol=1e-15)
+
+
+# Tensor methods are the functions ----------------------------------------------------
+
+METHODS = {
+    "exp": {},
+    "log": {},
+    "log1p": {},
+    "expm1": {},
+    "sqrt": {},
+    "square": {},
+    "abs": {},
+    "sign": {},
+    "sin": {},
+    "cos": {},
+    "tanh": {},
+    "sigmoid": {},
+    "relu": {},
+    "softplus": {},
+    "log_sigmoid": {},
+    "sum": {"axis": 0},
+    "mean": {"axis": 1, "keepdims": True},
+    "max": {"axis": 1},
+    "min": {},
+    "prod": {"axis": 0},
+    "var": {"ddof": 1},
+    "std": {"axis": 0},
+    "cumsum": {"axis": 1},
+    "logsumexp": {"axis": 0},
+    "softmax": {"axis": 0},
+    "log_softmax": {},
+    "clip": {"a_min": 0.8, "a_max": 1.2},
+    "pad": {"pad_width": 1},
+    "take": {"indices": [0, 2]},
+    "squeeze": {},
+    "ravel": {},
+}
+
+
+@pytest.mark.parametrize("name", list(METHODS))
+def test_methods_run_the_engine_functions(name):
+    x = np.random.default_rng(9).uniform(0.5, 2.0, (3, 4))
+    kwargs = METHODS[name]
+    t = Tensor(x)
+    out = getattr(t, name)(**kwargs)
+    expected = getattr(engine, name)(x, **kwargs)
+    assert isinstance(out, Tensor)
+    assert_allclose(out.value, expected, rtol=1e-15)
+    w = np.random.default_rng(10).standard_normal(out.shape)
+    (out * w).sum().backward()
+    assert_allclose(
+        t.grad, grad(lambda a: (getattr(engine, name)(a, **kwargs) * w).sum())(x)
+    )
+
+
+def test_shape_and_product_methods():
+    x = np.arange(1.0, 7.0).reshape(2, 3)
+    t = Tensor(x)
+    assert_array_equal(t.reshape(3, 2).value, x.reshape(3, 2))
+    assert_array_equal(t.transpose().value, x.T)
+    assert_array_equal(t.T.value, x.T)
+    assert_array_equal(t.flatten().value, x.ravel())
+    assert_array_equal(t.swapaxes(0, 1).value, x.T)
+    assert_array_equal(t.matmul(x.T).value, x @ x.T)
+    assert_array_equal(t.dot(np.ones(3)).value, x.sum(axis=1))
+    assert_array_equal(t.at[0, 0].set(9.0).value, [[9.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+
+
+@PROPERTY
+@pytest.mark.parametrize("name", ["max", "min", "prod"])
+@given(
+    shape=SMALL_SHAPES,
+    keepdims=st.booleans(),
+    dtype=st.sampled_from(DTYPES),
+    data=st.data(),
+)
+def test_extreme_and_product_reduction_property(name, shape, keepdims, dtype, data):
+    axis = _axes(data, len(shape))
+    # Values at least 1e-3 apart: away from ties, where central differences
+    # see a kink.
+    grid = st.integers(0, 1000).map(lambda k: 0.5 + k / 1000)
+    x = data.draw(npst.arrays(np.float64, shape, elements=grid, unique=True))
+    op = getattr(engine, name)
+
+    def fn(t):
+        return op(t, axis=axis, keepdims=keepdims)
+
+    expected = getattr(np, name)(x, axis=axis, keepdims=keepdims)
+    assert_allclose(np.asarray(fn(x)), expected, rtol=1e-12)
+    w = _weights(data, np.shape(expected))
+    assert_matches_central_differences(fn, [x], w, dtype)
+
+
+@PROPERTY
+@given(shape=SMALL_SHAPES, dtype=st.sampled_from(DTYPES), data=st.data())
+def test_cumsum_var_std_property(shape, dtype, data):
+    x = draw_array(data, shape)
+    ndim = len(shape)
+    axis = (
+        data.draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1))) if ndim else None
+    )
+    assert_allclose(np.asarray(engine.cumsum(x, axis=axis)), np.cumsum(x, axis=axis))
+    w = _weights(data, np.cumsum(x, axis=axis).shape)
+    assert_matches_central_differences(
+        lambda t: engine.cumsum(t, axis=axis), [x], w, dtype
+    )
+    if np.size(x) > 1:
+        x = x + np.linspace(0.0, 1.0, np.size(x)).reshape(shape)  # some spread
+        w = _weights(data, np.var(x, axis=axis).shape)
+        for name in ("var", "std"):
+            op = getattr(engine, name)
+            assert_allclose(
+                np.asarray(op(x, axis=axis)), getattr(np, name)(x, axis=axis)
+            )
+            if name == "std" and np.any(np.var(x, axis=axis) < 1e-3):
+                continue  # the square root's derivative is huge near zero spread
+            assert_matches_central_differences(
+                lambda t, op=op: op(t, axis=axis), [x], w, dtype
+            )
+
+
+@PROPERTY
+@given(
+    shapes=npst.mutually_broadcastable_shapes(
+        num_shapes=2, min_dims=1, max_dims=3, max_side=3
+    ),
+    dtype=st.sampled_from(DTYPES),
+    data=st.data(),
+)
+def test_dot_and_einsum_property(shapes, dtype, data):
+    shape_a, shape_b = shapes.input_shapes
+    k = data.draw(st.integers(1, 3))
+    a = draw_array(data, shape_a + (k,))
+    b = draw_array(data, shape_b + (k,))
+    expected = np.einsum("...i,...i->...", a, b)
+    fn = lambda s, t: engine.einsum("...i,...i->...", s, t)  # noqa: E731
+    assert_allclose(np.asarray(fn(a, b)), expected, rtol=1e-12, atol=1e-12)
+    w = _weights(data, expected.shape)
+    assert_matches_central_differences(fn, [a, b], w, dtype)
+    d = draw_array(data, (k, 2))
+    assert_allclose(np.asarray(engine.dot(a, d)), np.dot(a, d), rtol=1e-12, atol=1e-12)
+    w = _weights(data, np.dot(a, d).shape)
+    assert_matches_central_differences(engine.dot, [a, d], w, dtype)
+
+
+@PROPERTY
+@given(
+    shape=npst.array_shapes(min_dims=1, max_dims=3, max_side=3),
+    dtype=st.sampled_from(DTYPES),
+    data=st.data(),
+)
+def test_pad_and_at_property(shape, dtype, data):
+    x = draw_array(data, shape)
+    widths = [data.draw(st.tuples(st.integers(0, 2), st.integers(0, 2))) for _ in shape]
+    expected = np.pad(x, widths, constant_values=0.5)
+    assert_array_equal(np.asarray(engine.pad(x, widths, constant_values=0.5)), expected)
+    w = _weights(data, expected.shape)
+    assert_matches_central_differences(
+        lambda t: engine.pad(t, widths, constant_values=0.5), [x], w, dtype
+    )
+    index = data.draw(npst.basic_indices(shape))
+    v = draw_array(data, x[index].shape)
+    y = x.copy()
+    y[index] = v
+    assert_array_equal(np.asarray(engine.at(x)[index].set(v)), y)
+    w = _weights(data, shape)
+    assert_matches_central_differences(
+        lambda t, u: engine.at(t)[index].set(u), [x, v], w, dtype
+    )
+    assert_matches_central_differences(
+        lambda t, u: engine.at(t)[index].add(u), [x, v], w, dtype
+    )

@@ -1,7 +1,12 @@
-"""Tests of skvgrad.engine.tensor: Tensor, ``primitive``, ``unbroadcast``, backward."""
+"""Tests of skvgrad.engine.tensor: Tensor, ``primitive``, ``unbroadcast``, backward.
+
+Also Python's protocols on Tensors (comparison, hashing, truth value, iteration,
+conversion), which must behave as NumPy's do on arrays or refuse clearly.
+"""
 
 import gc
 import operator
+import threading
 import weakref
 
 import autograd
@@ -12,7 +17,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from skvgrad import engine
 from skvgrad.engine import Tensor, grad, primitive
-from skvgrad.engine.tensor import unbroadcast
+from skvgrad.engine.tensor import _defvjp, backward, unbroadcast
 
 RNG = np.random.default_rng(0)
 X = RNG.uniform(0.5, 1.5, (3, 4))
@@ -115,13 +120,35 @@ def test_construction_keeps_float32_and_float64():
     assert Tensor(np.ones(2)).dtype == np.float64
 
 
-def test_tensor_of_a_tensor_is_a_new_leaf_with_the_same_value():
+def test_tensor_of_a_tensor_is_refused():
     a = Tensor(X)
-    b = Tensor(a * 2.0)
-    assert_array_equal(b.value, 2.0 * X)
+    with pytest.raises(TypeError, match=r"Tensor\(t.value\)"):
+        Tensor(a * 2.0)
+    with pytest.raises(TypeError, match="cut it from its graph"):
+        Tensor(a)
+    b = Tensor((a * 2.0).value)  # a new leaf, on purpose
     b.sum().backward()
     assert a.grad is None
     assert_array_equal(b.grad, np.ones_like(X))
+
+
+# Values built when the test runs: a Tensor kept alive by the module would count
+# as a leaked graph in the memory tests of the suite.
+REFUSED = {
+    "None": (lambda: None, "real numbers"),
+    "complex-array": (lambda: np.array([1.0 + 2.0j]), "Complex"),
+    "complex": (lambda: 1j, "Complex"),
+    "strings": (lambda: np.array(["a"]), "real numbers"),
+    "objects": (lambda: np.array([object()]), "real numbers"),
+    "list-of-tensors": (lambda: [Tensor(1.0), Tensor(2.0)], "real numbers"),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_construction_refuses_what_cannot_be_differentiated(name):
+    make, message = REFUSED[name]
+    with pytest.raises(TypeError, match=message):
+        Tensor(make())
 
 
 def test_properties():
@@ -236,7 +263,14 @@ def test_indexing_with_repeats_accumulates():
     assert_array_equal(x.grad, [3.0, 0.0, 1.0])
 
 
-COMPARISONS = [operator.lt, operator.le, operator.gt, operator.ge]
+COMPARISONS = [
+    operator.lt,
+    operator.le,
+    operator.gt,
+    operator.ge,
+    operator.eq,
+    operator.ne,
+]
 
 
 @pytest.mark.parametrize("op", COMPARISONS, ids=lambda op: op.__name__)
@@ -409,14 +443,244 @@ def test_whole_graph_is_freed_when_the_result_is_dropped():
             gc.enable()
 
 
-def test_second_backward_reaches_only_the_result():
+def test_second_backward_through_a_released_graph_raises():
     x = Tensor(X)
     y = (x * 2.0).sum()
     y.backward()
     first = x.grad.copy()
-    y.backward()
+    with pytest.raises(RuntimeError, match="released"):
+        y.backward()
     assert_array_equal(x.grad, first)
-    assert_array_equal(y.grad, 1.0)
+
+
+def test_backward_of_results_sharing_a_graph_raises_on_the_second():
+    # Silently reusing the first pass's gradient on the shared part would be wrong.
+    x = Tensor(X)
+    hidden = engine.tanh(x)
+    a = hidden.sum()
+    b = (hidden * 3.0).sum()
+    a.backward()
+    assert_allclose(x.grad, 1 - np.tanh(X) ** 2)
+    with pytest.raises(RuntimeError, match="released"):
+        b.backward()
+
+
+def test_results_sharing_only_leaves_get_their_own_gradients():
+    x = Tensor(X)
+    (x * 2.0).sum().backward()
+    assert_array_equal(x.grad, np.full_like(X, 2.0))
+    (x * x).sum().backward()
+    assert_allclose(x.grad, 2 * X)  # replaced, not accumulated
+
+
+def test_sum_of_results_sharing_a_graph_differentiates_both():
+    x = Tensor(X)
+    hidden = engine.tanh(x)
+    (hidden.sum() + (hidden * 3.0).sum()).backward()
+    assert_allclose(x.grad, 4 * (1 - np.tanh(X) ** 2))
+
+
+def test_each_leaf_owns_its_gradient():
+    a, b = Tensor(X), Tensor(X + 1.0)
+    root = a + b
+    root.backward(np.ones_like(X))
+    for leaf in (a, b):
+        assert leaf.grad.flags.writeable
+        assert leaf.grad.flags.owndata
+    assert not np.shares_memory(a.grad, b.grad)
+    assert not np.shares_memory(a.grad, root.grad)
+    a.grad += 1.0  # an optimizer may update a gradient in place
+    assert_array_equal(b.grad, np.ones_like(X))
+    assert_array_equal(root.grad, np.ones_like(X))
+
+
+def test_each_leaf_owns_its_gradient_through_views_and_broadcasts():
+    a, b = Tensor(X), Tensor(np.array(2.0))
+    (a.reshape(4, 3).T.sum() + engine.sum(b * np.ones(3))).backward()
+    for leaf in (a, b):
+        assert type(leaf.grad) is np.ndarray
+        assert leaf.grad.flags.writeable and leaf.grad.base is None
+    assert_array_equal(a.grad, np.ones_like(X))
+    assert b.grad.shape == () and b.grad == 3.0
+
+
+def test_zero_dimensional_accumulation_gives_arrays():
+    t = Tensor(2.0)
+    (t * t + t * 3.0).backward()
+    assert type(t.grad) is np.ndarray and t.grad.shape == ()
+    assert t.grad == 7.0
+
+
+def test_failed_backward_leaves_no_partial_gradient():
+    @primitive
+    def broken(x):
+        def vjp(g):
+            raise FloatingPointError("boom")
+
+        return x * 1.0, (vjp,)
+
+    x = Tensor(X)
+    hidden = x * 2.0
+    left, right = broken(hidden), hidden * 3.0
+    with pytest.raises(FloatingPointError):
+        (left + right).sum().backward()
+    assert hidden.grad is None  # its partial sum (from ``right``) was dropped
+    assert x.grad is None
+
+
+def test_backward_with_retain_keeps_the_graph_for_another_pass():
+    x = Tensor(X)
+    hidden = engine.tanh(x)
+    y = (hidden * hidden).sum()
+    backward(y, np.ones(()), retain=True)
+    first = x.grad
+    assert hidden.grad is None  # intermediate gradients are cleared
+    backward(y, np.ones(()), retain=True)
+    assert_allclose(x.grad, first, rtol=1e-15)
+    assert x.grad is not first
+    y.backward()  # and a last, releasing pass
+    assert_allclose(x.grad, first, rtol=1e-15)
+
+
+def test_backward_refuses_a_complex_or_tensor_seed():
+    t = Tensor(X)
+    with pytest.raises(TypeError, match="real"):
+        (t * 2.0).backward(np.ones(X.shape, dtype=complex))
+    with pytest.raises(TypeError, match="not a Tensor"):
+        (t * 2.0).backward(Tensor(np.ones(X.shape)))
+
+
+def test_backward_inside_a_traced_function_is_refused():
+    def fun(x):
+        inner = Tensor(np.ones(2))
+        (inner * 2.0).sum().backward()
+        return x.sum()
+
+    with pytest.raises(NotImplementedError, match="higher-order"):
+        grad(fun)(np.ones(2))
+    Tensor(np.ones(2)).sum().backward()  # outside a trace it works again
+
+
+def test_tracing_in_one_thread_does_not_refuse_backward_in_another():
+    errors = []
+    started, release = threading.Event(), threading.Event()
+
+    def slow(x):
+        started.set()
+        release.wait(5)
+        return x.sum()
+
+    def run():
+        try:
+            grad(slow)(np.ones(2))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    started.wait(5)
+    try:
+        t = Tensor(X)
+        (t * 2.0).sum().backward()
+        assert_array_equal(t.grad, np.full_like(X, 2.0))
+    finally:
+        release.set()
+        thread.join()
+    assert errors == []
+
+
+# Python protocols -------------------------------------------------------------------
+
+
+def test_equality_is_elementwise_and_hashing_by_identity():
+    t = Tensor(np.array([0.0, 1.0, 2.0]))
+    assert_array_equal(t == 0, [True, False, False])
+    assert_array_equal(t != np.array([0.0, 5.0, 2.0]), [False, True, False])
+    assert_array_equal(t == Tensor(np.array([0.0, 1.0, 3.0])), [True, True, False])
+    assert_array_equal(np.array([0.0, 1.0, 2.0]) == t, [True, True, True])
+    # where(t == 0, ...) takes the elementwise branch
+    assert_array_equal(engine.where(t == 0, 5.0, t).value, [5.0, 1.0, 2.0])
+    twin = Tensor(t.value)
+    table = {t: "t", twin: "twin"}
+    assert table[t] == "t" and table[twin] == "twin"
+    assert len({t, twin, t}) == 2
+    assert hash(t) == object.__hash__(t)
+
+
+def test_truth_value_follows_numpy():
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(Tensor(np.array([0.0, 1.0])))
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(Tensor(np.zeros(0)))
+    assert bool(Tensor(np.array([2.0]))) is True
+    assert bool(Tensor(0.0)) is False
+    with pytest.raises(ValueError):
+        if Tensor(np.ones(3)):
+            pass
+
+
+def test_iteration_and_length_follow_numpy():
+    with pytest.raises(TypeError, match="0-d"):
+        iter(Tensor(2.0))
+    with pytest.raises(TypeError, match="0-d"):
+        sum(Tensor(2.0))
+    with pytest.raises(TypeError, match="0-d"):
+        len(Tensor(2.0))
+    t = Tensor(np.arange(6.0).reshape(3, 2))
+    rows = list(t)
+    assert len(rows) == 3 and all(isinstance(r, Tensor) for r in rows)
+    assert_array_equal(rows[2].value, [4.0, 5.0])
+    total = sum(t)  # Python's sum over rows stays in the graph
+    total.sum().backward()
+    assert_array_equal(t.grad, np.ones((3, 2)))
+    assert 3.0 in t and 7.0 not in t
+
+
+@pytest.mark.parametrize("convert", [float, int, complex], ids=lambda f: f.__name__)
+def test_conversion_to_a_number_is_refused(convert):
+    with pytest.raises(TypeError, match="drop its gradient"):
+        convert(Tensor(1.5))
+
+
+def test_math_functions_on_a_tensor_are_refused():
+    import math
+
+    with pytest.raises(TypeError, match="drop its gradient"):
+        math.exp(Tensor(1.0))
+
+
+def test_item_and_value_leave_the_graph_explicitly():
+    t = Tensor(np.array([1.5]))
+    assert t.item() == 1.5
+    assert type(t.value) is np.ndarray
+
+
+def test_numpy_coercion_gives_an_opaque_box_never_numbers():
+    t = Tensor(X)
+    box = np.asarray(t)
+    assert box.shape == () and box.dtype == object and box.item() is t
+    for dtype in (float, np.float32, int, bool):
+        with pytest.raises(TypeError, match="drop its gradient"):
+            np.asarray(t, dtype=dtype)
+    # NumPy reports these in its own words; what matters is that they fail.
+    with pytest.raises((TypeError, ValueError)):
+        np.ones(3)[0] = Tensor(1.0)
+    with pytest.raises((TypeError, ValueError)):
+        np.asarray(t).astype(float)
+
+
+def test_format_uses_the_value_and_repr_names_the_tensor():
+    assert f"{Tensor(np.array(2.0)):.3f}" == "2.000"
+    assert f"{Tensor(np.array([1.0]))}" == "Tensor([1.])"
+    assert repr(Tensor(np.array([1.0, 2.0]))) == "Tensor([1., 2.])"
+
+
+def test_in_place_assignment_is_refused():
+    t = Tensor(np.zeros(3))
+    with pytest.raises(TypeError, match=r"at\[index\]\.set"):
+        t[0] = 1.0
+    t += 1.0  # rebinding, not in place: a new Tensor
+    assert_array_equal(t.value, np.ones(3))
 
 
 # primitive ------------------------------------------------------------------------
@@ -552,3 +816,134 @@ def test_grad_of_tensor_pipeline_matches_grad_function():
     t = Tensor(X)
     ((t - 1.0) ** 2).mean().backward()
     assert_allclose(t.grad, grad(lambda a: ((a - 1.0) ** 2).mean())(X), rtol=1e-15)
+
+
+# _defvjp: the engine's own declarations -------------------------------------------
+
+
+@_defvjp(lambda g, ans, x, scale=1.0: g * scale * np.cos(x))
+def _scaled_sin(x, scale=1.0):
+    return scale * np.sin(x)
+
+
+@_defvjp(lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a)
+def _product(a, b):
+    return a * b
+
+
+@_defvjp(lambda i, g, ans, *xs, axis: np.split(g, len(xs), axis=axis)[i], variadic=True)
+def _join(*xs, axis):
+    return np.concatenate(xs, axis=axis)
+
+
+def test_defvjp_unary_with_options():
+    x = np.array([0.0, 1.0])
+    assert_allclose(_scaled_sin(x, scale=2.0), 2 * np.sin(x))
+    assert_allclose(grad(lambda t: _scaled_sin(t, scale=2.0).sum())(x), 2 * np.cos(x))
+    assert_allclose(grad(lambda t: _scaled_sin(t, 3.0).sum())(x), 3 * np.cos(x))
+
+
+@pytest.mark.parametrize(
+    "shape_a, shape_b",
+    [((3, 4), (3, 4)), ((3, 4), (4,)), ((1, 4), (3, 1)), ((), (3,))],
+    ids=str,
+)
+@pytest.mark.parametrize("dtypes", [(np.float64, np.float64), (np.float32, np.float64)])
+def test_defvjp_binary_fits_broadcast_and_promoted_gradients(shape_a, shape_b, dtypes):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape_a).astype(dtypes[0])
+    b = rng.standard_normal(shape_b).astype(dtypes[1])
+    ga, gb = grad(lambda p: _product(*p).sum())((a, b))
+    assert ga.shape == a.shape and ga.dtype == a.dtype
+    assert gb.shape == b.shape and gb.dtype == b.dtype
+    theirs = autograd.grad(lambda p: anp.sum(p[0] * p[1]))((a.astype(float), b))
+    assert_allclose(ga, theirs[0], rtol=1e-6)
+    assert_allclose(gb, theirs[1], rtol=1e-6)
+
+
+def test_defvjp_binary_with_python_numbers_and_constants():
+    x = np.array([1.0, 2.0], dtype=np.float32)
+    for fn, expected in (
+        (lambda t: _product(t, 3.0), [3.0, 3.0]),
+        (lambda t: _product(2, t), [2.0, 2.0]),
+        (lambda t: _product(t, np.array([[1.0], [2.0]])), [3.0, 3.0]),
+    ):
+        g = grad(lambda t, fn=fn: fn(t).sum())(x)
+        assert g.dtype == np.float32
+        assert_array_equal(g, expected)
+
+
+def test_defvjp_variadic():
+    a, b = np.ones(2), np.ones(3)
+    ga, gb = grad(lambda p: (_join(*p, axis=0) * np.arange(4.0)).sum())(
+        (np.ones(2), np.ones(2))
+    )
+    assert_array_equal(ga, [0.0, 1.0])
+    assert_array_equal(gb, [2.0, 3.0])
+    assert_array_equal(_join(a, b, axis=0), np.ones(5))
+
+
+def test_a_vjp_of_the_wrong_shape_is_caught_at_the_leaf():
+    @_defvjp(lambda g, ans, x: np.ones(5))
+    def broken(x):
+        return x * 1.0
+
+    with pytest.raises(ValueError, match="VJP is wrong"):
+        broken(Tensor(np.ones(3))).sum().backward()
+
+
+def test_primitive_refuses_a_complex_result():
+    @primitive
+    def rotate(x):
+        return x * 1j, (lambda g: g,)
+
+    with pytest.raises(TypeError, match="complex"):
+        rotate(Tensor(np.ones(2)))
+    assert_array_equal(rotate(np.ones(2)), [1j, 1j])  # plain in, plain out
+
+
+def test_primitive_with_many_inputs():
+    @primitive
+    def total(*xs):
+        return sum(xs), tuple((lambda g: g) for _ in xs)
+
+    leaves = [Tensor(np.full(2, float(i))) for i in range(12)]
+    total(*leaves).sum().backward()
+    for leaf in leaves:
+        assert_array_equal(leaf.grad, [1.0, 1.0])
+
+
+def test_primitive_result_is_always_an_array():
+    @primitive
+    def total(x):
+        return float(x.sum()), (lambda g: np.full(x.shape, g),)
+
+    out = total(Tensor(np.ones(3)))
+    assert type(out.value) is np.ndarray and out.value.shape == ()
+
+
+def test_python_number_constants_keep_numpy_semantics():
+    t = Tensor(np.array([1.0, -2.0]))
+    assert_array_equal(np.signbit((t * -0.0).value), [True, False])
+    assert_array_equal(np.signbit((t * 0.0).value), [False, True])
+    assert_array_equal(np.signbit((t * -0.0).value), [True, False])
+    assert np.all(np.isnan((t * float("nan")).value))
+    assert_array_equal((t * 2).value, (t * 2.0).value)
+    t32 = Tensor(np.array([1.0, 3.0], dtype=np.float32))
+    for out in (t32 * 1.1, 1.1 * t32, t32 + 1e-8, t32 / 3, 2.0 - t32):
+        assert out.dtype == np.float32
+    assert_array_equal((t32 * 1.1).value, t32.value * 1.1)  # as NumPy (NEP 50)
+    assert (t * 1.1).dtype == np.float64
+
+
+def test_python_number_constants_are_not_shared_mutably():
+    t = Tensor(np.array([1.0, 2.0]))
+    first = t * 3.0
+    second = t * 3.0
+    constant = first._args[1]
+    assert not constant.flags.writeable
+    with pytest.raises(ValueError):
+        constant[...] = 5.0
+    assert_array_equal(second.value, [3.0, 6.0])
+    second.sum().backward()
+    assert_array_equal(t.grad, [3.0, 3.0])
