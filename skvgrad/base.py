@@ -40,7 +40,6 @@ from sklearn.utils.validation import (
 from skvgrad import nn, optim
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
-_PREDICT_CHUNK = 1 << 16  # rows per forward pass at prediction time
 _LIBRARY_DIRS = tuple(
     os.path.dirname(os.path.abspath(module.__file__)) + os.sep
     for module in (sys.modules[__package__], sklearn, joblib)
@@ -350,21 +349,10 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             dtype=(np.float64, np.float32),
             reset=False,
         )
-        dtype = np.result_type(X.dtype, self.coefs_[0].dtype)
-        X = X.astype(dtype, copy=False)
         if sp.issparse(X):
             X = X.tocsr()
         with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            parts = [
-                nn.forward(
-                    self.coefs_,
-                    self.intercepts_,
-                    X[i : i + _PREDICT_CHUNK],
-                    self.activation,
-                )
-                for i in range(0, X.shape[0], _PREDICT_CHUNK)
-            ]
-        raw = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            raw = nn.predict(self.coefs_, self.intercepts_, X, self.activation)
         if not np.isfinite(raw).all():
             rows = np.flatnonzero(~np.isfinite(raw).all(axis=1))
             raise ValueError(

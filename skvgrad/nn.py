@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from skvgrad import engine
-from skvgrad.engine import Tensor
+from skvgrad.engine import Tensor, kernels
 
 # Hidden activations ----------------------------------------------------------------
 
@@ -68,39 +68,14 @@ ACTIVATIONS = {
 """Hidden-layer activations by name, each built from engine operations."""
 
 
-def _sigmoid_inplace(z):
-    """Logistic function of ``z``, written into ``z``."""
-    z *= 0.5
-    np.tanh(z, out=z)
-    z *= 0.5
-    z += 0.5
-    return z
-
-
-def _tanh_grad(g, a):
-    """``g * (1 - a**2)`` with a single temporary."""
-    d = np.multiply(a, a)
-    np.subtract(1, d, out=d)
-    d *= g
-    return d
-
-
-def _logistic_grad(g, a):
-    """``g * a * (1 - a)`` with a single temporary."""
-    d = np.subtract(1, a)
-    d *= a
-    d *= g
-    return d
-
-
 _FUSED = {
-    "identity": (lambda z: z, lambda g, a: g),
-    "logistic": (_sigmoid_inplace, _logistic_grad),
-    "tanh": (lambda z: np.tanh(z, out=z), _tanh_grad),
-    "relu": (lambda z: np.maximum(z, 0, out=z), lambda g, a: g * (a > 0)),
+    name: (getattr(kernels, name), getattr(kernels, f"{name}_grad"))
+    for name in ("identity", "tanh", "relu")
 }
-"""Activations for ``dense``: in place on the pre-activation, and the VJP from
-the output (as hand-written backpropagation computes them)."""
+_FUSED["logistic"] = (kernels.sigmoid, kernels.sigmoid_grad)
+"""Activations for ``dense``: the engine's kernels, applied in place to the
+pre-activation, with the VJP computed from the output (as hand-written
+backpropagation computes it)."""
 
 
 @engine.primitive
@@ -126,7 +101,7 @@ def dense(h, W, b, activation):
     forward, backward = _FUSED[activation]
     z = h @ W  # a NumPy array, also for sparse h
     z += b
-    a = forward(z)
+    a = forward(z, out=z)
     memo = []
 
     def grad_z(g):
@@ -390,23 +365,6 @@ LOSSES = {
 ``quantile``)."""
 
 
-@engine.primitive
-def squared_norm(*arrays, scale=1.0):
-    """Sum of the squares of every entry of every array, times ``scale``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skvgrad.nn import squared_norm
-    >>> float(squared_norm(np.ones((2, 2)), np.full(3, 2.0)))
-    16.0
-    """
-    total = scale * sum(float(np.vdot(a, a)) for a in arrays)
-    return np.asarray(total, dtype=np.result_type(*arrays)), tuple(
-        (lambda g, a=a: (2 * scale * g) * a) for a in arrays
-    )
-
-
 # The network -------------------------------------------------------------------------
 
 
@@ -526,6 +484,65 @@ def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
     return h
 
 
+def predict(coefs, intercepts, X, activation, chunk_rows=8192):
+    """Raw outputs of the network on many rows: :func:`forward` without a graph.
+
+    The rows go through in chunks, and each layer writes into a buffer that is
+    reused from chunk to chunk, so memory stays bounded and no time goes to
+    allocating (and page-faulting) fresh arrays. The result has the wider of
+    X's and the parameters' dtypes.
+
+    Parameters
+    ----------
+    coefs, intercepts : list of ndarray
+        Weights ``(n_in, n_out)`` and intercepts ``(n_out,)`` per layer.
+    X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
+        The input.
+    activation : str or callable
+        The hidden activation (see :func:`forward`).
+    chunk_rows : int, default=8192
+        Rows per chunk.
+
+    Returns
+    -------
+    raw : ndarray of shape (n_samples, n_outputs)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.nn import forward, predict
+    >>> coefs = [np.ones((2, 3)), np.ones((3, 1))]
+    >>> intercepts = [np.zeros(3), np.zeros(1)]
+    >>> X = np.array([[1.0, -2.0], [3.0, 1.0]])
+    >>> predict(coefs, intercepts, X, "relu", chunk_rows=1)
+    array([[ 0.],
+           [12.]])
+    """
+    dtype = np.result_type(X.dtype, *coefs)
+    raw = np.empty((X.shape[0], coefs[-1].shape[1]), dtype)
+    if not (isinstance(activation, str) and activation in _FUSED):
+        for start in range(0, X.shape[0], chunk_rows):
+            stop = start + chunk_rows
+            raw[start:stop] = forward(coefs, intercepts, X[start:stop], activation)
+        return raw
+    apply = _FUSED[activation][0]
+    buffers = [np.empty((chunk_rows, W.shape[1]), dtype) for W in coefs[:-1]]
+    for start in range(0, X.shape[0], chunk_rows):
+        h = X[start : start + chunk_rows]
+        rows = h.shape[0]
+        outs = [b[:rows] for b in buffers] + [raw[start : start + rows]]
+        for i, (W, b, out) in enumerate(zip(coefs, intercepts, outs)):
+            if isinstance(h, np.ndarray):
+                np.matmul(h, W, out=out)
+            else:  # a sparse chunk
+                out[...] = h @ W
+            out += b
+            if i < len(coefs) - 1:
+                apply(out, out=out)
+            h = out
+    return raw
+
+
 def unpack(vector, shapes):
     """Views of consecutive pieces of ``vector`` with the given shapes.
 
@@ -590,6 +607,7 @@ class Objective:
         pairs = list(zip(layer_units[:-1], layer_units[1:]))
         self.shapes = [pair for pair in pairs] + [(n_out,) for _, n_out in pairs]
         self.n_layers = len(pairs)
+        self.n_weights = sum(n_in * n_out for n_in, n_out in pairs)
         self.activation = activation
         self.loss = loss
         self.alpha = alpha
@@ -620,12 +638,14 @@ class Objective:
         )
         weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
         data = self.loss(raw, Y, sample_weight, scale=1.0 / weight_sum)
-        if self.alpha:
-            penalty = squared_norm(*coefs, scale=0.5 * self.alpha / weight_sum)
-            (data + penalty).backward()
-            penalty = float(penalty.value)
-        else:
-            data.backward()
-            penalty = 0.0
+        data.backward()
         grad = np.concatenate([leaf.grad.ravel() for leaf in leaves])
+        penalty = 0.0
+        if self.alpha:
+            # The L2 penalty on the weights, which lead the vector: its value
+            # and its gradient alpha * W / sum(w), on the whole block at once.
+            weights = vector[: self.n_weights]
+            scale = self.alpha / weight_sum
+            penalty = 0.5 * scale * float(np.dot(weights, weights))
+            grad[: self.n_weights] += scale * weights
         return float(data.value), penalty, grad

@@ -560,13 +560,14 @@ def test_lbfgs_honours_max_iter():
 
 def test_lbfgs_honours_max_fun(monkeypatch):
     calls = []
-    evaluate = nn.Objective.__call__
+    objective = skvgrad.base.nn.Objective  # the class the estimators use
+    evaluate = objective.__call__
 
     def counting(*args, **kwargs):
         calls.append(1)
         return evaluate(*args, **kwargs)
 
-    monkeypatch.setattr(nn.Objective, "__call__", counting)
+    monkeypatch.setattr(objective, "__call__", counting)
     params = dict(solver="lbfgs", max_fun=10, max_iter=200, random_state=0)
     with pytest.warns(ConvergenceWarning):
         clf = MLPAutogradClassifier(**params).fit(X_MOONS, Y_MOONS)
@@ -1379,7 +1380,11 @@ def test_predict_is_argmax_of_predict_proba(target, solver, dtype):
     assert_array_equal(clf.predict(X_far), clf.classes_[np.argmax(proba, axis=1)])
     with np.errstate(divide="ignore"):
         expected = np.log(proba)
-    assert_allclose(clf.predict_log_proba(X_far), expected, rtol=1e-6)
+    finite = np.isfinite(expected)  # log(0) is -inf in both
+    assert_array_equal(np.isfinite(clf.predict_log_proba(X_far)), finite)
+    assert_allclose(
+        clf.predict_log_proba(X_far)[finite], expected[finite], rtol=1e-6, atol=1e-7
+    )
     assert clf.score(X, np.array(["a", "b", "c"])[y]) > 0.8
 
 

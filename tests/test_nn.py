@@ -192,7 +192,9 @@ def test_forward_keeps_float32():
     f32 = [a.astype(np.float32) for a in coefs + intercepts + [X]]
     out = nn.forward(f32[:3], f32[3:6], f32[6], "tanh")
     assert out.dtype == np.float32
-    assert_allclose(out, numpy_forward(coefs, intercepts, X, "tanh"), rtol=1e-4)
+    assert_allclose(
+        out, numpy_forward(coefs, intercepts, X, "tanh"), rtol=1e-4, atol=1e-5
+    )
 
 
 # Objective --------------------------------------------------------------------------
