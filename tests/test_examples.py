@@ -231,7 +231,7 @@ def test_readme_commands_come_first():
     first_block = re.search(r"^```\w*\n(.*?)^```$", text, re.M | re.S).group(1)
     assert first_block == (
         'pip install -e ".[plot,progress]" && python -m skvgrad\n'
-        'pip install -e ".[test]" && SCIPY_ARRAY_API=1 python -m pytest\n'
+        'pip install -e ".[test]" && python -m pytest\n'
     )
     assert "docs/demo.png" in text
     assert_valid_png(ROOT / "docs" / "demo.png")
