@@ -422,6 +422,18 @@ def test_activation_defined_in_main_warns_when_saved(tmp_path):
     assert "defined in __main__" in out and "importable module" in out
 
 
+@ESTIMATORS
+def test_numpy_call_a_tensor_cannot_take_points_to_the_engine(Estimator):
+    X, y = DATA[Estimator]()
+    est = Estimator(hidden_layer_sizes=(4,), activation=lambda z: np.arctan(z))
+    with pytest.raises(TypeError, match=r"numpy.arctan is not supported.*engine"):
+        est.fit(X, y)
+    est.set_params(activation=lambda z: np.linalg.norm(z) * z)
+    with pytest.raises(TypeError, match=r"numpy.linalg.norm is not supported"):
+        est.fit(X, y)
+    assert not hasattr(est, "coefs_")
+
+
 # Divergence names its cause ----------------------------------------------------------
 
 

@@ -335,7 +335,8 @@ def _array_function(self, func, types, args, kwargs):
     if func in VALUE_FUNCTIONS:
         return func(*_values(args), **{k: _values(v) for k, v in kwargs.items()})
     raise TypeError(
-        f"numpy.{func.__name__} is not supported on skvgrad Tensors. {_ALTERNATIVES} "
+        f"{getattr(func, '__module__', None) or 'numpy'}.{func.__name__} is not "
+        f"supported on skvgrad Tensors. {_ALTERNATIVES} "
         f"Supported NumPy functions: {_names(FUNCTIONS)}; on values only "
         f"(no gradient): {_names(VALUE_FUNCTIONS)}."
     )
