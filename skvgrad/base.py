@@ -58,6 +58,17 @@ def warn(message, category=UserWarning):
     warnings.warn(message, category, stacklevel=level)
 
 
+def store_params(estimator, arguments):
+    """Store an ``__init__``'s arguments (its ``locals()``) as they are.
+
+    scikit-learn's estimators keep each constructor parameter in an attribute
+    of the same name and do nothing else in ``__init__``.
+    """
+    for name, value in arguments.items():
+        if name != "self":
+            setattr(estimator, name, value)
+
+
 def _discard_partial_file():
     """Remove the file that a Python-level pickler on the stack was writing.
 
@@ -575,6 +586,10 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
     def _init_output(self, Y, sample_weight):
         """Hook: adjust the initial output layer to the targets (nothing here)."""
 
+    def _parameter_vector(self):
+        """The weights, then the intercepts, raveled into one new vector."""
+        return np.concatenate([p.ravel() for p in self.coefs_ + self.intercepts_])
+
     def _set_params(self, vector):
         """Make ``coefs_`` and ``intercepts_`` views of a parameter vector."""
         self.coefs_, self.intercepts_ = self._objective.params(vector)
@@ -611,7 +626,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             hooks.begin()
             return stop
 
-        flat = np.concatenate([p.ravel() for p in self.coefs_ + self.intercepts_])
+        flat = self._parameter_vector()
         with (
             self._progress(self.max_iter) as report,
             np.errstate(over="ignore", invalid="ignore", divide="ignore"),
@@ -663,7 +678,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
 
     def _evaluate(self, X, Y, sample_weight):
         """The reported loss at the current parameters."""
-        vector = np.concatenate([p.ravel() for p in self.coefs_ + self.intercepts_])
+        vector = self._parameter_vector()
         data, penalty, _ = self._objective(vector, X, Y, sample_weight)
         return self._reported_loss(data, penalty)
 
@@ -671,7 +686,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         self, X, Y, y, sample_weight, rng, incremental, validation, hooks
     ):
         """Mini-batch training with SGD or Adam, scored on validation data."""
-        flat = np.concatenate([p.ravel() for p in self.coefs_ + self.intercepts_])
+        flat = self._parameter_vector()
         optimizer = self._make_optimizer(flat, incremental)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")

@@ -15,6 +15,7 @@ from skvgrad.base import (
     PARAMETERS_DOC,
     BaseMLPAutograd,
     partial_fit_available,
+    store_params,
 )
 
 
@@ -120,34 +121,7 @@ default="squared_error"
         huber_delta=1.0,
         quantile=0.5,
     ):
-        self.loss = loss
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.dropout = dropout
-        self.scoring = scoring
-        self.huber_delta = huber_delta
-        self.quantile = quantile
+        store_params(self, locals())
 
     @partial_fit_available
     @_fit_context(prefer_skip_nested_validation=True)
