@@ -132,6 +132,12 @@ class Timings(dict):
         return min(ratios), statistics.median(ratios), max(ratios)
 
 
+def speed_spread(times, ours, peer):
+    """(min, median, max) of ``peer``'s time over ``ours``: our relative speed."""
+    spread = times.spread(ours, peer)
+    return None if spread is None else tuple(1 / v for v in reversed(spread))
+
+
 def spread_of(values):
     """(min, median, max) of a list of numbers, or None when it is empty."""
     values = [v for v in values if v is not None]

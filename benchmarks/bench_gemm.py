@@ -18,6 +18,7 @@ from benchmarks._harness import (
     print_table,
     quiet,
     ratio,
+    speed_spread,
 )
 
 NAME = "gemm"
@@ -129,11 +130,6 @@ MATMUL = "np.matmul alone (8 products)"
 CLASSIFIER = "MLPAutogradClassifier.partial_fit (adam)"
 
 
-def _inverse(spread):
-    """A spread of time ratios as a spread of speed ratios (1 / each)."""
-    return None if spread is None else tuple(1 / v for v in reversed(spread))
-
-
 def run(quick=False, repeat=None):
     repeat = repeat or (1 if quick else 5)
     batch, n_in, width = (64, 128, 128) if quick else (512, 1024, 1024)
@@ -169,7 +165,6 @@ def run(quick=False, repeat=None):
         [name, t * 1e3, flops / t / 1e9, 100 * floor / t, ratio(skv, t)]
         for name, t in times.items()
     ]
-    classifier = times.get(CLASSIFIER)
     print_table(
         NAME,
         TITLE,
@@ -184,13 +179,13 @@ def run(quick=False, repeat=None):
         targets=[
             Target(
                 "engine step FLOP/s / np.matmul FLOP/s",
-                _inverse(times.spread("skvgrad engine step (SGD)", MATMUL)),
+                speed_spread(times, "skvgrad engine step (SGD)", MATMUL),
                 0.9,
                 ">=",
             ),
             Target(
                 "MLPAutogradClassifier.partial_fit FLOP/s / np.matmul FLOP/s",
-                _inverse(times.spread(CLASSIFIER, MATMUL)) if classifier else None,
+                speed_spread(times, CLASSIFIER, MATMUL),
                 0.8,
                 ">=",
             ),

@@ -19,6 +19,7 @@ from benchmarks._harness import (
     quiet,
     ratio,
     run_in_subprocess,
+    speed_spread,
 )
 
 NAME = "predict"
@@ -129,11 +130,7 @@ def run(quick=False, repeat=None):
             ),
             Target(
                 "throughput skvgrad / the matrix products alone",
-                (
-                    tuple(1 / v for v in reversed(times.spread(SKVGRAD, MATMUL)))
-                    if skv_time is not None
-                    else None
-                ),
+                speed_spread(times, SKVGRAD, MATMUL),
                 0.9,
                 ">=",
             ),

@@ -262,6 +262,8 @@ default="squared_error"
         self, y, *, fitting, reset=False, incremental=False, classes=None, name="y"
     ):
         y = np.asarray(y)
+        if y.dtype.kind == "c":
+            raise ValueError(f"{name} holds complex values; they are not supported.")
         if y.dtype.kind not in "biuf":
             try:
                 converted = y.astype(np.float64)
@@ -272,10 +274,6 @@ default="squared_error"
                     f"{y.dtype} values such as {str(example)!r}. For class labels, use "
                     "MLPAutogradClassifier."
                 ) from None
-            if y.dtype.kind == "c":
-                raise ValueError(
-                    f"{name} holds complex values; they are not supported."
-                )
             y = converted
         if not np.isfinite(y).all():
             raise ValueError(f"Input {name} contains NaN or infinity.")

@@ -246,6 +246,21 @@ def test_scoring_loss_watches_the_validation_loss():
     assert_allclose(est.validation_scores_, -np.array(est.validation_loss_curve_))
 
 
+@pytest.mark.parametrize(
+    "y_val, match",
+    [
+        (np.full(50, 1.0 + 1.0j), "y_val holds complex values"),
+        (np.full(50, np.nan), "Input y_val contains NaN"),
+        (np.full(50, "a"), "numeric targets, but y_val holds"),
+    ],
+    ids=["complex", "nan", "strings"],
+)
+def test_bad_validation_targets_are_named(y_val, match):
+    X, y = TARGETS["single"]
+    with pytest.raises(ValueError, match=match):
+        MLPAutogradRegressor(max_iter=2).fit(X, y, X_val=X[:50], y_val=y_val)
+
+
 def test_string_targets_get_a_message_that_names_them():
     with pytest.raises(ValueError, match="numeric targets.*'a'.*MLPAutogradClassifier"):
         MLPAutogradRegressor().fit(np.ones((3, 2)), ["a", "b", "a"])
