@@ -2,6 +2,12 @@
 
 from skvgrad.classifier import MLPAutogradClassifier
 from skvgrad.regressor import MLPAutogradRegressor
+from skvgrad.tabular import TabularMLPClassifier, TabularMLPRegressor
 
-__all__ = ["MLPAutogradClassifier", "MLPAutogradRegressor"]
+__all__ = [
+    "MLPAutogradClassifier",
+    "MLPAutogradRegressor",
+    "TabularMLPClassifier",
+    "TabularMLPRegressor",
+]
 __version__ = "0.1.0"
