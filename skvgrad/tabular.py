@@ -278,7 +278,7 @@ def _is_missing(value):
 
 _TABULAR_PARAMETERS_DOC = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,) or int, \
-default=(256, 256)
+default=(128, 128)
         The number of units of each hidden layer of the MLP.
     activation : str or callable, default="relu"
         Activation of the hidden layers (see :class:`MLPAutogradClassifier`).
@@ -313,7 +313,7 @@ default="from_dtype"
         Standard deviation of the initial frequencies.
     numeric_embedding_dim : int, default=8
         Size of each number's periodic embedding.
-    max_iter : int, default=64
+    max_iter : int, default=40
         The fixed number of epochs.
     batch_size : int or "auto", default="auto"
         Mini-batch size; "auto" is ``min(200, n_samples)``.
@@ -633,7 +633,7 @@ class TabularMLPClassifier(_TabularMLP, MLPAutogradClassifier):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256),
+        hidden_layer_sizes=(128, 128),
         activation="relu",
         *,
         categorical_features="from_dtype",
@@ -646,7 +646,7 @@ class TabularMLPClassifier(_TabularMLP, MLPAutogradClassifier):
         n_frequencies=16,
         frequency_scale=0.1,
         numeric_embedding_dim=8,
-        max_iter=64,
+        max_iter=40,
         batch_size="auto",
         learning_rate_init=0.002,
         lr_schedule="cosine",
@@ -767,7 +767,7 @@ class TabularMLPRegressor(_TabularMLP, MLPAutogradRegressor):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256),
+        hidden_layer_sizes=(128, 128),
         activation="relu",
         *,
         categorical_features="from_dtype",
@@ -780,7 +780,7 @@ class TabularMLPRegressor(_TabularMLP, MLPAutogradRegressor):
         n_frequencies=16,
         frequency_scale=0.1,
         numeric_embedding_dim=8,
-        max_iter=64,
+        max_iter=40,
         batch_size="auto",
         learning_rate_init=0.002,
         lr_schedule="cosine",
