@@ -10,10 +10,12 @@ Usage::
 
     python benchmarks/bench_tabular.py [--quick] [--ablation] [--threads N]
         [--datasets NAME ...] [--models NAME ...] [--json FILE] [--figure FILE]
+        [--markdown FILE] [--report-only]
     python benchmarks/run.py tabular [--quick]
 
 The full run takes about an hour on 2 cores (RealMLP's fits take most of it);
-``--quick`` is a smoke run (two small data sets, 2 folds, a few epochs).
+``--quick`` is a smoke run (two small data sets, 2 folds, a few epochs,
+without RealMLP unless named in ``--models``).
 Results are written to ``--json`` as they come, and an existing file is
 reused: a run that is stopped continues where it was.
 """
@@ -351,7 +353,7 @@ def run_all(datasets, models, ablation, quick, results, save):
         task = DATASETS[dataset][0]
         for label, params in variants:
             model = OURS if params is not None else label
-            if params is not None and not _applies(params, task):
+            if params is not None and not _applies(params, dataset):
                 continue
             done = results.setdefault(dataset, {})
             if label in done:
@@ -370,12 +372,26 @@ def run_all(datasets, models, ablation, quick, results, save):
             save()
 
 
-def _applies(params, task):
-    """Whether an ablation's parameters exist for the task's estimator."""
+def _applies(params, dataset):
+    """Whether an ablation changes anything on a data set: its parameters exist
+    for the task's estimator, and the piece it removes is used there."""
     from skvgrad import TabularMLPClassifier, TabularMLPRegressor
 
+    task, loader = DATASETS[dataset]
     cls = TabularMLPClassifier if task == "classification" else TabularMLPRegressor
-    return set(params) <= set(cls().get_params())
+    if not set(params) <= set(cls().get_params()):
+        return False
+    if "missing_indicator" in params or "one_hot_max_levels" in params:
+        X, _ = loader()
+        if "missing_indicator" in params:
+            return bool(X.isna().to_numpy().any())
+        many = cls().one_hot_max_levels
+        return any(
+            X[c].nunique() > many
+            for c in X.columns
+            if str(X[c].dtype) in ("category", "object", "bool")
+        )
+    return True
 
 
 # Reporting ----------------------------------------------------------------------
@@ -478,18 +494,77 @@ def ablation_table(results):
         metric = "log_loss" if task == "classification" else "rmse"
         base = summary(per_model[OURS])[metric]
         for model, folds in per_model.items():
-            if model.startswith(f"{OURS}: "):
+            name = model.removeprefix(f"{OURS}: ")
+            if name in ABLATIONS and _applies(ABLATIONS[name], dataset):
                 s = summary(folds)
                 rows.append(
                     [
                         dataset,
-                        model.removeprefix(f"{OURS}: "),
+                        name,
                         metric,
                         100 * (s[metric] / base - 1),
                         s["fit_time"],
                     ]
                 )
     return rows
+
+
+def markdown(results):
+    """The summary and ablation tables in Markdown (for the README and notes)."""
+    lines = []
+    for task, metric, other in (
+        ("regression", "rmse", "r2"),
+        ("classification", "log_loss", "accuracy"),
+    ):
+        names = [d for d in results if DATASETS[d][0] == task]
+        if not names:
+            continue
+        models = [m for m in MODELS if any(m in results[d] for d in names)]
+        lines += [
+            "",
+            f"{task}: mean {metric} over 5 folds ({other} in brackets); fit time "
+            "per fold in seconds",
+            "",
+            "| data set | "
+            + " | ".join(models)
+            + " | fit s: "
+            + " / ".join(models)
+            + " |",
+            "|---" * (len(models) + 2) + "|",
+        ]
+        for d in names:
+            cells = []
+            for m in models:
+                if m not in results[d]:
+                    cells.append("—")
+                    continue
+                s = summary(results[d][m])
+                cells.append(f"{s[metric]:.4g} ({s[other]:.3f})")
+            times = " / ".join(
+                f"{summary(results[d][m])['fit_time']:.2g}" if m in results[d] else "—"
+                for m in models
+            )
+            held = " (held out)" if d in HELD_OUT else ""
+            lines.append(f"| {d}{held} | " + " | ".join(cells) + f" | {times} |")
+    rows = ablation_table(results)
+    if rows:
+        sets = list(dict.fromkeys(r[0] for r in rows))
+        lines += [
+            "",
+            "ablation: change of the main metric (RMSE or log-loss) in percent when "
+            "one default piece is turned off; + is worse",
+            "",
+            "| turned off | " + " | ".join(sets) + " | mean |",
+            "|---" * (len(sets) + 2) + "|",
+        ]
+        for name in ABLATIONS:
+            found = {r[0]: r[3] for r in rows if r[1] == name}
+            if not found:
+                continue
+            cells = [f"{found[d]:+.1f}" if d in found else "" for d in sets]
+            mean = statistics.fmean(found.values())
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {mean:+.1f} |")
+    return "\n".join(lines)
 
 
 def report(results, models):
@@ -558,10 +633,14 @@ def run(
     models=None,
     json_path=None,
     figure_path=None,
+    markdown_path=None,
+    report_only=False,
 ):
     """Run the benchmark and print its tables (``repeat`` is not used)."""
     datasets = list(datasets or (QUICK_DATASETS if quick else DATASETS))
-    models = [m for m in (models or MODELS) if available(m)]
+    if models is None:  # a quick run skips RealMLP: PyTorch's start alone is slow
+        models = [m for m in MODELS if not (quick and m == REALMLP)]
+    models = [m for m in models if available(m)]
     results = {}
     if json_path and Path(json_path).exists():
         results = json.loads(Path(json_path).read_text())
@@ -570,8 +649,13 @@ def run(
         if json_path:
             Path(json_path).write_text(json.dumps(results, indent=1))
 
-    run_all(datasets, models, ablation, quick, results, save)
+    if not report_only:
+        run_all(datasets, models, ablation, quick, results, save)
     report({d: results[d] for d in datasets if d in results}, models)
+    if markdown_path:
+        Path(markdown_path).write_text(
+            markdown({d: results[d] for d in datasets if d in results}) + "\n"
+        )
     if figure_path:
         figure({d: results[d] for d in datasets if d in results}, figure_path)
     return results
@@ -585,6 +669,10 @@ def main(argv=None):
     parser.add_argument("--models", nargs="*", choices=list(MODELS))
     parser.add_argument("--json", help="results file (reused if it exists)")
     parser.add_argument("--figure", help="write the bar chart to this PNG file")
+    parser.add_argument("--markdown", help="write the tables in Markdown to a file")
+    parser.add_argument(
+        "--report-only", action="store_true", help="fit nothing: report --json"
+    )
     parser.add_argument("--threads", type=int, help="cap BLAS / OpenMP threads")
     args = parser.parse_args(argv)
     if args.threads:
@@ -598,6 +686,8 @@ def main(argv=None):
         models=args.models,
         json_path=args.json,
         figure_path=args.figure,
+        markdown_path=args.markdown,
+        report_only=args.report_only,
     )
 
 

@@ -751,7 +751,7 @@ class TabularMLPRegressor(_TabularMLP, MLPAutogradRegressor):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(-2, 2, (300, 2))
     >>> y = 100 + 10 * np.sin(2 * X[:, 0]) + X[:, 1]
-    >>> reg = TabularMLPRegressor(max_iter=20, random_state=0).fit(X, y)
+    >>> reg = TabularMLPRegressor(random_state=0).fit(X, y)
     >>> reg.score(X, y) > 0.9
     True
     """

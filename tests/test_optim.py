@@ -12,8 +12,8 @@ from skvgrad.optim import (
     SGD,
     Adam,
     AdamW,
-    coslog_schedule,
     cosine_schedule,
+    coslog_schedule,
     lbfgs,
 )
 
