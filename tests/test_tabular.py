@@ -371,3 +371,18 @@ def test_joblib_and_skops_persistence(tmp_path):
     }, untrusted
     loaded = sio.load(tmp_path / "model.skops", trusted=untrusted)
     assert_array_equal(loaded.predict_proba(X), expected)
+
+
+def test_scikit_learn_callbacks_see_every_epoch():
+    from sklearn.callback import ScoringMonitor
+
+    X, y = _frame()
+    monitor = ScoringMonitor(scoring="neg_log_loss")
+    clf = TabularMLPClassifier(**SMALL, validation_fraction=0.0, random_state=0)
+    clf.set_callbacks(monitor).fit(X, y)
+    rows = monitor.get_logs().data
+    epochs = [row for row in rows if row["task_name"] == "epoch"]
+    assert [row["task_id"] for row in epochs] == list(range(clf.max_iter))
+    assert epochs[-1]["neg_log_loss"] == pytest.approx(
+        -log_loss(y, clf.predict_proba(X))
+    )
