@@ -13,6 +13,7 @@ parameter and can be turned off.
 """
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -166,26 +167,10 @@ class _TabularEncoder:
         self.dtype_ = numeric.dtype.name
         p = numeric.shape[1]
         if self.scaling == "robust":
-            q = np.empty((3, p))
-            if p:
-                q = np.nanquantile(
-                    kept,
-                    [0.25, 0.5, 0.75],
-                    axis=0,
-                    weights=np.broadcast_to(w[:, None], kept.shape),
-                    method="inverted_cdf",
-                )
-            center, scale = q[1], q[2] - q[0]
-            fallback = (
-                (np.nanmax(kept, axis=0) - np.nanmin(kept, axis=0)) / 2
-                if (p and len(kept))
-                else np.ones(p)
-            )
-            scale = np.where(scale > 0, scale, fallback)
+            center, scale = _robust_center_scale(kept, w)
         else:  # "standard"
             present = ~np.isnan(kept)
-            wp = present * w[:, None]
-            total = np.maximum(wp.sum(axis=0), np.finfo(float).tiny)
+            total = np.maximum((present * w[:, None]).sum(axis=0), np.finfo(float).tiny)
             center = np.where(present, kept, 0).T @ w / total
             spread = np.where(present, kept - center, 0) ** 2
             scale = np.sqrt(spread.T @ w / total)
@@ -267,6 +252,24 @@ class _TabularEncoder:
         """Number of indicator and one-hot columns."""
         one_hot = sum(n for n, hot in zip(self.levels_, self.one_hot_) if hot)
         return int(self.missing_.sum() + one_hot + self.cat_missing_.sum())
+
+
+def _robust_center_scale(X, w):
+    """Weighted median and interquartile range of each column (half the range
+    where that is 0; NaN for a column without values), ignoring NaNs."""
+    if not X.size:
+        return np.zeros(X.shape[1]), np.ones(X.shape[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        q1, median, q3 = np.nanquantile(
+            X,
+            [0.25, 0.5, 0.75],
+            axis=0,
+            weights=np.broadcast_to(w[:, None], X.shape),
+            method="inverted_cdf",
+        )
+        half_range = (np.nanmax(X, axis=0) - np.nanmin(X, axis=0)) / 2
+    return median, np.where(q3 - q1 > 0, q3 - q1, half_range)
 
 
 def _is_missing(value):

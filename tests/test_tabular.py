@@ -163,10 +163,15 @@ def test_robust_scaling_and_smooth_clipping():
     assert_allclose(enc.transform(X)[:, 0], (X[:, 0] - X.mean()) / X.std())
 
 
-def test_constant_and_binary_columns_get_a_finite_scale():
-    X = np.column_stack([np.zeros(50), np.r_[np.zeros(45), np.ones(5)]])
-    enc = TabularMLPRegressor(**SMALL).fit(X, np.arange(50.0)).encoder_
-    assert_allclose(enc.scale_, [1.0, 0.5])  # no spread: 1; zero IQR: half range
+def test_constant_binary_and_empty_columns_get_a_finite_scale():
+    X = np.column_stack(
+        [np.zeros(50), np.r_[np.zeros(45), np.ones(5)], np.full(50, np.nan)]
+    )
+    reg = TabularMLPRegressor(**SMALL).fit(X, np.arange(50.0))
+    # No spread: 1; zero IQR: half the range; no value at all: 1, centred at 0.
+    assert_allclose(reg.encoder_.scale_, [1.0, 0.5, 1.0])
+    assert_allclose(reg.encoder_.center_, [0.0, 0.0, 0.0])
+    assert np.isfinite(reg.predict(X)).all()
 
 
 def test_missing_indicator_can_be_turned_off():
