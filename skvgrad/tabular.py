@@ -440,7 +440,6 @@ class _TabularMLP:
         tags.input_tags.sparse = False
         tags.input_tags.allow_nan = True
         tags.input_tags.categorical = True
-        tags.non_deterministic = False
         return tags
 
     # Data -----------------------------------------------------------------------
