@@ -56,6 +56,8 @@ HGB = "HistGradientBoosting"
 LGBM = "LightGBM"
 REALMLP = "RealMLP-TD (pytabkit)"
 MODELS = (OURS, DROP_IN, HGB, LGBM, REALMLP)
+SHORT = {OURS: "Tabular", DROP_IN: "drop-in", HGB: "HGB", LGBM: "LightGBM"}
+SHORT[REALMLP] = "RealMLP"
 GBDTS = (HGB, LGBM)
 
 # Each default piece turned off, one at a time (parameters of both estimators,
@@ -526,9 +528,9 @@ def markdown(results):
             "per fold in seconds",
             "",
             "| data set | "
-            + " | ".join(models)
+            + " | ".join(SHORT[m] for m in models)
             + " | fit s: "
-            + " / ".join(models)
+            + " / ".join(SHORT[m] for m in models)
             + " |",
             "|---" * (len(models) + 2) + "|",
         ]
