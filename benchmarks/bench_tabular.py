@@ -17,7 +17,10 @@ The full run takes about an hour on 2 cores (RealMLP's fits take most of it);
 ``--quick`` is a smoke run (two small data sets, 2 folds, a few epochs,
 without RealMLP unless named in ``--models``).
 Results are written to ``--json`` as they come, and an existing file is
-reused: a run that is stopped continues where it was.
+reused: a run that is stopped continues where it was. The figures of the
+README and the docs are in ``benchmarks/results/tabular.json``:
+``--json benchmarks/results/tabular.json --report-only --ablation`` prints
+them again.
 """
 
 import argparse
