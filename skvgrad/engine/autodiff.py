@@ -128,7 +128,7 @@ def _pull_back(out, seed, tensors, rebuild, retain=False):
     grads = []
     for t in tensors:
         g = t.grad
-        grads.append(np.zeros(t.value.shape, t.value.dtype) if g is None else g)
+        grads.append(np.zeros(t._value.shape, t._value.dtype) if g is None else g)
         t.grad = None
     return rebuild(grads)
 
@@ -209,9 +209,9 @@ def value_and_grad(fun, argnum=0):
         out = _scalar(out)
         seed = None
         if isinstance(out, Tensor):
-            seed = _ones(out.value)
+            seed = _ones(out._value)
         grads = _pull_back(out, seed, tensors, rebuild)
-        return (out.value if isinstance(out, Tensor) else out), grads
+        return (out._value if isinstance(out, Tensor) else out), grads
 
     return wrapped
 
@@ -289,7 +289,7 @@ def elementwise_grad(fun, argnum=0):
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
         out, tensors, rebuild = _trace_call(fun, args, kwargs, argnum)
-        seed = _ones(out.value) if isinstance(out, Tensor) else None
+        seed = _ones(out._value) if isinstance(out, Tensor) else None
         return _pull_back(out, seed, tensors, rebuild)
 
     return wrapped
@@ -330,7 +330,7 @@ def vjp(fun, *args):
     if not isinstance(out, Tensor):
         value = np.asarray(out)
         return value, lambda cotangent: rebuild(
-            [np.zeros_like(t.value) for t in tensors]
+            [np.zeros_like(t._value) for t in tensors]
         )
 
     def vjp_fun(cotangent):
@@ -340,7 +340,7 @@ def vjp(fun, *args):
         seed = np.array(np.broadcast_to(cotangent, out.shape), dtype=out.dtype)
         return _pull_back(out, seed, tensors, rebuild, retain=True)
 
-    return out.value, vjp_fun
+    return out._value, vjp_fun
 
 
 def jacobian(fun, argnum=0):
@@ -382,7 +382,7 @@ def jacobian(fun, argnum=0):
         if isinstance(x, (list, tuple, dict)):
             raise TypeError("jacobian differentiates an array or a number.")
         out, (t,), _ = _trace_call(fun, args, kwargs, argnum)
-        x_shape, x_dtype = t.value.shape, t.value.dtype
+        x_shape, x_dtype = t._value.shape, t._value.dtype
         if not isinstance(out, Tensor):
             return np.zeros(np.shape(out) + x_shape, x_dtype)
         rows = np.zeros((out.size,) + x_shape, x_dtype)
@@ -458,7 +458,7 @@ def check_grad(fun, *args, eps=None, rtol=None, atol=None):
                     moved_args = list(args)
                     moved_args[argnum] = rebuild(moved_leaves)
                     out = fun(*moved_args)
-                    values.append(float(out.value if isinstance(out, Tensor) else out))
+                    values.append(float(out._value if isinstance(out, Tensor) else out))
                 numeric = (values[0] - values[1]) / (2 * step)
                 engine = float(np.asarray(g)[idx])
                 err = abs(engine - numeric)

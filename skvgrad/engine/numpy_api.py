@@ -272,7 +272,7 @@ VALUE_FUNCTIONS = frozenset(
 def _values(tree):
     """``tree`` with every Tensor replaced by its value (lists and tuples too)."""
     if isinstance(tree, Tensor):
-        return tree.value
+        return tree._value
     if isinstance(tree, (list, tuple)):
         return type(tree)([_values(item) for item in tree])
     return tree

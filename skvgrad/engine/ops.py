@@ -1460,7 +1460,7 @@ def _reflected(op):
 
 def _comparison(compare):
     """A comparison giving a plain boolean array (no gradient)."""
-    return lambda self, other: compare(self.value, _value(other))
+    return lambda self, other: compare(self._value, _value(other))
 
 
 def _flexible(op):

@@ -86,11 +86,19 @@ class Tensor:
     array([ 2.71828183,  7.3890561 , 20.08553692])
     """
 
-    __slots__ = ("value", "grad", "_parents", "_vjps", "_args", "_order", "__weakref__")
+    __slots__ = (
+        "_value",
+        "grad",
+        "_parents",
+        "_vjps",
+        "_args",
+        "_order",
+        "__weakref__",
+    )
     __hash__ = object.__hash__  # by identity, although ``==`` is elementwise
 
     def __init__(self, value):
-        self.value = _as_real_array(value)
+        self._value = _as_real_array(value)
         self.grad = None
         self._parents = ()
         self._vjps = _LEAF
@@ -98,60 +106,65 @@ class Tensor:
         self._order = _next_order()
 
     @property
+    def value(self):
+        """The data (an ndarray): reading it leaves the graph on purpose."""
+        return self._value
+
+    @property
     def shape(self):
         """Shape of ``value``."""
-        return self.value.shape
+        return self._value.shape
 
     @property
     def ndim(self):
         """Number of dimensions of ``value``."""
-        return self.value.ndim
+        return self._value.ndim
 
     @property
     def size(self):
         """Number of elements of ``value``."""
-        return self.value.size
+        return self._value.size
 
     @property
     def dtype(self):
         """dtype of ``value``."""
-        return self.value.dtype
+        return self._value.dtype
 
     def item(self):
         """The value of a one-element Tensor as a Python number (no gradient)."""
-        return self.value.item()
+        return self._value.item()
 
     def __repr__(self):
-        text = np.array2string(self.value, separator=", ", prefix="Tensor(")
+        text = np.array2string(self._value, separator=", ", prefix="Tensor(")
         return f"Tensor({text})"
 
     def __format__(self, spec):
-        return format(self.value, spec) if spec else repr(self)
+        return format(self._value, spec) if spec else repr(self)
 
     def __len__(self):
-        if self.value.ndim == 0:
+        if self._value.ndim == 0:
             raise TypeError("len() of a 0-d Tensor")
-        return len(self.value)
+        return len(self._value)
 
     def __iter__(self):
-        if self.value.ndim == 0:
+        if self._value.ndim == 0:
             raise TypeError("iteration over a 0-d Tensor")
-        return (self[i] for i in range(len(self.value)))
+        return (self[i] for i in range(len(self._value)))
 
     def __contains__(self, item):
         return bool(
-            np.any(self.value == (item.value if isinstance(item, Tensor) else item))
+            np.any(self._value == (item._value if isinstance(item, Tensor) else item))
         )
 
     def __bool__(self):
-        if self.value.size != 1:
+        if self._value.size != 1:
             raise ValueError(
                 "The truth value of a Tensor with more than one element is "
                 "ambiguous. Use a.any() or a.all()"
-                if self.value.size
+                if self._value.size
                 else "The truth value of an empty Tensor is ambiguous."
             )
-        return bool(self.value)
+        return bool(self._value)
 
     def __float__(self):
         raise TypeError(_LEAVES_THE_GRAPH.format(what="float()"))
@@ -208,7 +221,7 @@ class Tensor:
         array([  2., -40.])
         """
         _refuse_nested("backward() was called")
-        value = self.value
+        value = self._value
         if grad is None:
             if value.size != 1:
                 raise ValueError(
@@ -282,7 +295,7 @@ def _refuse_nested(what):
 def _node(value, parents, vjps, args):
     """A new Tensor recorded from ``parents``; see :func:`_defvjp` for the rest."""
     out = _new(Tensor)
-    out.value = value
+    out._value = value
     out.grad = None
     out._parents = parents
     out._vjps = vjps
@@ -342,7 +355,7 @@ def primitive(forward):
         i = 0
         for arg in args:
             if isinstance(arg, Tensor):
-                values.append(arg.value)
+                values.append(arg._value)
                 parents.append(arg)
                 where.append(i)
             else:
@@ -354,7 +367,7 @@ def primitive(forward):
         if type(ans) is not np.ndarray or ans.dtype.kind != "f":
             ans = _real(ans, forward)
         out = _new(Tensor)
-        out.value = ans
+        out._value = ans
         out.grad = None
         out._parents = tuple(parents)
         n = len(where)
@@ -442,7 +455,7 @@ def _unary_op(forward, vjps):
     def op(x, *rest, **kwargs):
         if not isinstance(x, Tensor):
             return forward(x, *rest, **kwargs)
-        v = x.value
+        v = x._value
         if rest or kwargs:
             ans = forward(v, *rest, **kwargs)
             args = (v, *rest)
@@ -454,7 +467,7 @@ def _unary_op(forward, vjps):
         if type(ans) is not np.ndarray:
             ans = np.asarray(ans)
         out = _new(Tensor)
-        out.value = ans
+        out._value = ans
         out.grad = None
         out._parents = (x,)
         out._vjps = pulls
@@ -471,12 +484,12 @@ def _lean_unary_op(forward, vjps):
     def op(x):
         if not isinstance(x, Tensor):
             return forward(x)
-        v = x.value
+        v = x._value
         ans = forward(v)
         if type(ans) is not np.ndarray:
             ans = np.asarray(ans)
         out = _new(Tensor)
-        out.value = ans
+        out._value = ans
         out.grad = None
         out._parents = (x,)
         out._vjps = vjps
@@ -548,9 +561,9 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
 
         def op(a, b):
             if isinstance(a, Tensor):
-                av = a.value
+                av = a._value
                 if isinstance(b, Tensor):
-                    bv = b.value
+                    bv = b._value
                     ans = forward(av, bv)
                     if type(ans) is not np.ndarray:
                         ans = np.asarray(ans)
@@ -578,7 +591,7 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                     exact = ans.shape == av.shape and ans.dtype == av.dtype
                     parents, pulls = (a,), raw_a if exact else fit_a
             elif isinstance(b, Tensor):
-                bv = b.value
+                bv = b._value
                 if type(a) in _NUMBERS:
                     if convert:
                         av = _CONSTANTS.get(bv.dtype, _NO_CONSTANTS).get(a)
@@ -599,7 +612,7 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
             else:
                 return forward(a, b)
             out = _new(Tensor)
-            out.value = ans
+            out._value = ans
             out.grad = None
             out._parents = parents
             out._vjps = pulls
@@ -614,9 +627,9 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
         # number nor a Tensor (an array, a list, a NumPy scalar, a sparse matrix)
         other = False
         if isinstance(a, Tensor):
-            av = a.value
+            av = a._value
             if isinstance(b, Tensor):
-                bv = b.value
+                bv = b._value
                 parents = (a, b)
             else:
                 if type(b) in _NUMBERS:
@@ -625,7 +638,7 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                     bv, other = b, True
                 parents = (a,)
         elif isinstance(b, Tensor):
-            bv = b.value
+            bv = b._value
             if type(a) in _NUMBERS:
                 av = _constant(a, bv.dtype) if convert else a
             else:
@@ -655,7 +668,7 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
         if kwargs:
             pulls = _bind(pulls, kwargs)
         out = _new(Tensor)
-        out.value = ans
+        out._value = ans
         out.grad = None
         out._parents = parents
         out._vjps = pulls
@@ -692,7 +705,7 @@ def _variadic_op(forward, vjp):
 
 def _value(x):
     """The ndarray behind a Tensor, or ``x`` itself."""
-    return x.value if isinstance(x, Tensor) else x
+    return x._value if isinstance(x, Tensor) else x
 
 
 def _real(ans, forward):
@@ -845,7 +858,7 @@ def backward(root, grad, retain=False):
                 break
             g = node.grad
             parents, vjps, args = node._parents, node._vjps, node._args
-            ans = node.value
+            ans = node._value
             if retain:
                 visited.append(node)
             else:
@@ -894,7 +907,7 @@ def backward(root, grad, retain=False):
         node.grad = None
     owners = set()
     for leaf, g in leaves.items():
-        value = leaf.value
+        value = leaf._value
         if type(g) is not np.ndarray:  # a NumPy scalar, from 0-d arithmetic
             g = np.array(g, dtype=value.dtype)
         if g.shape != value.shape:
