@@ -9,8 +9,9 @@ Write plain NumPy code on :class:`Tensor` objects (``np.exp(t)``, ``t @ W``,
 Modules: :mod:`~skvgrad.engine.tensor` (the Tensor, ``primitive``, the backward
 pass), :mod:`~skvgrad.engine.kernels` (NumPy activation kernels),
 :mod:`~skvgrad.engine.ops` (the primitives and composites, Tensor operators and
-methods), :mod:`~skvgrad.engine.numpy_api` (NumPy's dispatch protocols) and
-:mod:`~skvgrad.engine.autodiff` (the function transformations).
+methods), :mod:`~skvgrad.engine.numpy_api` (NumPy's dispatch protocols),
+:mod:`~skvgrad.engine.autodiff` (the function transformations) and
+:mod:`~skvgrad.engine.tracing` (the record of the primitives a function runs).
 """
 
 from skvgrad.engine import numpy_api  # noqa: F401  (attaches NumPy's protocols)
@@ -25,6 +26,7 @@ from skvgrad.engine.autodiff import (
 from skvgrad.engine.ops import *  # noqa: F403  (the operations: ops.__all__)
 from skvgrad.engine.ops import __all__ as _operations
 from skvgrad.engine.tensor import Tensor, primitive
+from skvgrad.engine.tracing import Trace, TraceError, trace
 
 __all__ = [
     "Tensor",
@@ -35,5 +37,8 @@ __all__ = [
     "vjp",
     "jacobian",
     "check_grad",
+    "trace",
+    "Trace",
+    "TraceError",
     *_operations,
 ]

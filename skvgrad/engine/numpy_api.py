@@ -19,6 +19,7 @@ import numpy as np
 import scipy.special
 
 from skvgrad.engine import ops
+from skvgrad.engine import tensor as _tensor
 from skvgrad.engine.tensor import Tensor
 
 
@@ -184,6 +185,8 @@ def _ravel(a, order="C"):
 
 def _where(condition, *xy):
     if not xy:
+        if _tensor._recorders:
+            _refuse_in_trace("numpy.where with one argument (nonzero)", condition)
         return np.where(_values(condition))
     return ops.where(condition, *xy)
 
@@ -268,6 +271,37 @@ VALUE_FUNCTIONS = frozenset(
 )
 """Functions whose result carries no gradient: computed on the values."""
 
+_SHAPE_FUNCTIONS = frozenset(
+    {
+        np.shape,
+        np.ndim,
+        np.size,
+        np.zeros_like,
+        np.ones_like,
+        np.empty_like,
+        np.full_like,
+        np.result_type,
+        np.iscomplexobj,
+        np.isrealobj,
+        np.array_repr,
+        np.array_str,
+        np.array2string,
+    }
+)
+"""The functions of :data:`VALUE_FUNCTIONS` whose result is the same for any
+values of the given shapes and dtypes: free inside a trace."""
+
+
+def _refuse_in_trace(name, tree):
+    """Tell a recording trace that ``name`` reads the values of its Tensors."""
+    if isinstance(tree, Tensor):
+        _tensor._escaped(tree, f"calls {name}, whose result depends on values,")
+    elif isinstance(tree, (list, tuple)):
+        for item in tree:
+            _refuse_in_trace(name, item)
+    elif isinstance(tree, dict):
+        _refuse_in_trace(name, list(tree.values()))
+
 
 def _values(tree):
     """``tree`` with every Tensor replaced by its value (lists and tuples too)."""
@@ -308,7 +342,12 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
             _refuse(ufunc.__name__, **kwargs)
             return op(*inputs)
         if ufunc in VALUE_UFUNCS:
-            return ufunc(*_values(inputs), **kwargs)
+            ans = ufunc(*_values(inputs), **kwargs)
+            if _tensor._recorders:
+                if kwargs:
+                    _refuse_in_trace(f"numpy.{ufunc.__name__} with options", inputs)
+                return _tensor._recorded_value(ufunc, inputs, ans)
+            return ans
     elif method in ("reduce", "accumulate") and ufunc in REDUCTIONS:
         axis = kwargs.pop("axis", 0)
         keepdims = kwargs.pop("keepdims", False)
@@ -333,6 +372,8 @@ def _array_function(self, func, types, args, kwargs):
     if op is not None:
         return op(*args, **kwargs)
     if func in VALUE_FUNCTIONS:
+        if _tensor._recorders and func not in _SHAPE_FUNCTIONS:
+            _refuse_in_trace(f"numpy.{func.__name__}", (args, kwargs))
         return func(*_values(args), **{k: _values(v) for k, v in kwargs.items()})
     raise TypeError(
         f"{getattr(func, '__module__', None) or 'numpy'}.{func.__name__} is not "

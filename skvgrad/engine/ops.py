@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from skvgrad.engine import kernels
+from skvgrad.engine import tensor as _tensor
 from skvgrad.engine.tensor import Tensor, _defvjp, _value, unbroadcast
 
 __all__ = [
@@ -512,7 +513,10 @@ def where(condition, x, y):
     """
     if condition is None:
         raise TypeError("where() needs a condition, not None.")
-    return _where(x, y, condition=np.asarray(_value(condition), dtype=bool))
+    plain = np.asarray(_value(condition), dtype=bool)
+    if _tensor._recorders:  # a traced condition stays traced
+        plain = _tensor._recorded_condition(condition, plain)
+    return _where(x, y, condition=plain)
 
 
 @_defvjp(
@@ -1460,7 +1464,14 @@ def _reflected(op):
 
 def _comparison(compare):
     """A comparison giving a plain boolean array (no gradient)."""
-    return lambda self, other: compare(self._value, _value(other))
+
+    def method(self, other):
+        ans = compare(self._value, _value(other))
+        if _tensor._recorders:  # traced: the comparison is part of the record
+            return _tensor._recorded_value(compare, (self, other), ans)
+        return ans
+
+    return method
 
 
 def _flexible(op):

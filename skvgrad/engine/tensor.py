@@ -30,6 +30,8 @@ import scipy.sparse
 _next_order = itertools.count().__next__  # creation order: inputs before results
 _LEAF = ()  # the ``_vjps`` of a leaf
 _tracing = set()  # the threads (identities) in which a grad transform is tracing
+_recorders = {}  # thread identity -> the Recorder of skvgrad.engine.tracing in it
+_PUBLIC = {}  # a primitive's forward function -> the operation users call
 
 
 class Tensor:
@@ -108,6 +110,8 @@ class Tensor:
     @property
     def value(self):
         """The data (an ndarray): reading it leaves the graph on purpose."""
+        if _recorders:
+            _escaped(self, "reads .value")
         return self._value
 
     @property
@@ -132,6 +136,8 @@ class Tensor:
 
     def item(self):
         """The value of a one-element Tensor as a Python number (no gradient)."""
+        if _recorders:
+            _escaped(self, "calls .item()")
         return self._value.item()
 
     def __repr__(self):
@@ -164,6 +170,8 @@ class Tensor:
                 if self._value.size
                 else "The truth value of an empty Tensor is ambiguous."
             )
+        if _recorders:
+            _escaped(self, "takes bool() of a Tensor (an if or a while on its value)")
         return bool(self._value)
 
     def __float__(self):
@@ -180,6 +188,8 @@ class Tensor:
         # 0-d object array holding the Tensor, never its numbers: a float array
         # would silently drop the gradient. (SciPy's sparse matmul then returns
         # NotImplemented, and ``sparse @ t`` runs ``t.__rmatmul__``.)
+        if _recorders:
+            _escaped(self, "converts a Tensor to an array")
         if dtype is not None and np.dtype(dtype) != object:
             raise TypeError(
                 _LEAVES_THE_GRAPH.format(
@@ -292,6 +302,32 @@ def _refuse_nested(what):
         raise _higher_order(f"{what} while another function is being differentiated")
 
 
+def _recorded(forward, args, kwargs, out):
+    """Hand a new Tensor to the recorder tracing in this thread, if any."""
+    recorder = _recorders.get(threading.get_ident())
+    if recorder is not None:
+        recorder.step(_PUBLIC.get(forward, forward), args, kwargs, out)
+
+
+def _escaped(tensor, what):
+    """Tell the recorder tracing in this thread that its function ``what``."""
+    recorder = _recorders.get(threading.get_ident())
+    if recorder is not None:
+        recorder.escape(tensor, what)
+
+
+def _recorded_value(op, args, ans):
+    """``ans = op(*args)`` without a gradient, recorded (and traced) if need be."""
+    recorder = _recorders.get(threading.get_ident())
+    return ans if recorder is None else recorder.value_step(op, args, ans)
+
+
+def _recorded_condition(condition, plain):
+    """``where``'s boolean ``plain`` condition, traced if ``condition`` is."""
+    recorder = _recorders.get(threading.get_ident())
+    return plain if recorder is None else recorder.condition(condition, plain)
+
+
 def _node(value, parents, vjps, args):
     """A new Tensor recorded from ``parents``; see :func:`_defvjp` for the rest."""
     out = _new(Tensor)
@@ -374,8 +410,11 @@ def primitive(forward):
         out._vjps = _CALLERS[:n] if n <= 8 else _callers(n)
         out._args = (vjps, values, where)
         out._order = _next_order()
+        if _recorders:
+            _recorded(forward, args, kwargs, out)
         return out
 
+    _PUBLIC[forward] = op
     return op
 
 
@@ -440,7 +479,8 @@ def _defvjp(*vjps, variadic=False, numbers_as_arrays=True, sparse=False, exact=F
 
 
 def _wraps(forward, op):
-    """``op`` named and documented as ``forward``."""
+    """``op`` named and documented as ``forward`` (and known as its operation)."""
+    _PUBLIC[forward] = op
     return functools.wraps(forward)(op)
 
 
@@ -473,6 +513,8 @@ def _unary_op(forward, vjps):
         out._vjps = pulls
         out._args = args
         out._order = _next_order()
+        if _recorders:
+            _recorded(forward, (x, *rest), kwargs, out)
         return out
 
     return op
@@ -495,6 +537,8 @@ def _lean_unary_op(forward, vjps):
         out._vjps = vjps
         out._args = (v,)
         out._order = _next_order()
+        if _recorders:
+            _recorded(forward, (x,), None, out)
         return out
 
     return op
@@ -618,6 +662,8 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
             out._vjps = pulls
             out._args = (av, bv)
             out._order = _next_order()
+            if _recorders:
+                _recorded(forward, (a, b), None, out)
             return out
 
         return op
@@ -674,6 +720,8 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
         out._vjps = pulls
         out._args = args
         out._order = _next_order()
+        if _recorders:
+            _recorded(forward, (a, b, *rest), kwargs, out)
         return out
 
     return op
@@ -698,7 +746,10 @@ def _variadic_op(forward, vjp):
                 if isinstance(a, Tensor)
             ]
         )
-        return _node(ans, parents, pulls, values)
+        out = _node(ans, parents, pulls, values)
+        if _recorders:
+            _recorded(forward, args, kwargs, out)
+        return out
 
     return op
 
