@@ -23,6 +23,7 @@ import inspect
 import itertools
 import math
 import threading
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse
@@ -32,6 +33,50 @@ _LEAF = ()  # the ``_vjps`` of a leaf
 _tracing = set()  # the threads (identities) in which a grad transform is tracing
 _recorders = {}  # thread identity -> the Recorder of skvgrad.engine.tracing in it
 _PUBLIC = {}  # a primitive's forward function -> the operation users call
+
+
+class Into(NamedTuple):
+    """A primitive's forms that write into given buffers, for replays.
+
+    ``forward(out, *args, **kwargs)`` writes the result into ``out`` (of the
+    result's shape and dtype); ``out`` may be the array of an input listed in
+    ``inplace`` (same shape and dtype) when nothing reads that input later.
+    ``backward(grads, g, ans, *args, **kwargs)`` writes the gradient of each
+    positional input ``i`` into ``grads[i]`` (an array of its shape and dtype,
+    or None where none is needed); it may overwrite ``g``, never ``ans`` or the
+    inputs. Without ``backward`` the declared VJPs run. ``reads`` names what the
+    backward pass (``backward`` or the VJPs) reads the values of: ``"ans"``
+    and input positions (shapes and dtypes are always available); None, all
+    of them. With
+    ``memo``, both forms receive ``memo=``, a dict the replay keeps for the
+    step (for what the forward computes and the backward reuses).
+    """
+
+    forward: Any = None
+    backward: Any = None
+    reads: tuple | None = None
+    inplace: tuple = ()
+    memo: bool = False
+
+
+class Declaration(NamedTuple):
+    """How to run a primitive on plain arrays, without a graph (``op.declaration``).
+
+    ``forward(*args, **kwargs)`` computes the result; a primitive declared
+    with :func:`_defvjp` has ``vjps`` (``vjp(g, ans, *args, **kwargs)`` per
+    positional input, or one ``vjp(i, g, ans, *args, **kwargs)`` when
+    ``variadic``), whose gradients ``exact`` ones fit to their input
+    themselves; one made by :func:`primitive` has ``closures``: its forward
+    returns ``(ans, vjps)``. ``into`` holds the optional forms that write into
+    given buffers (see :mod:`skvgrad.engine.replay`).
+    """
+
+    forward: Any
+    vjps: tuple = ()
+    variadic: bool = False
+    exact: bool = False
+    closures: bool = False
+    into: Any = None
 
 
 class Tensor:
@@ -302,6 +347,17 @@ def _refuse_nested(what):
         raise _higher_order(f"{what} while another function is being differentiated")
 
 
+def _plain(kwargs):
+    """Keyword arguments with Tensors replaced by their values: options are
+    never differentiated (a trace passes its inputs to them as Tensors)."""
+    for value in kwargs.values():
+        if isinstance(value, Tensor):
+            return {
+                k: v._value if isinstance(v, Tensor) else v for k, v in kwargs.items()
+            }
+    return kwargs
+
+
 def _recorded(forward, args, kwargs, out):
     """Hand a new Tensor to the recorder tracing in this thread, if any."""
     recorder = _recorders.get(threading.get_ident())
@@ -343,7 +399,7 @@ def _node(value, parents, vjps, args):
 _new = Tensor.__new__
 
 
-def primitive(forward):
+def primitive(forward=None, *, into=None):
     """Make an engine operation from a forward function that states its VJPs.
 
     ``forward(*values, **kwargs)`` receives plain arrays and returns
@@ -363,7 +419,12 @@ def primitive(forward):
     Parameters
     ----------
     forward : callable
-        The forward function with its VJPs, as described above.
+        The forward function with its VJPs, as described above. Without it,
+        ``primitive(into=...)`` returns a decorator.
+    into : object, optional
+        Forms of the forward and backward passes that write into given
+        buffers, used when the operation is replayed (see
+        :mod:`skvgrad.engine.replay`).
 
     Returns
     -------
@@ -385,6 +446,9 @@ def primitive(forward):
     array([8.])
     """
 
+    if forward is None:
+        return functools.partial(primitive, into=into)
+
     @functools.wraps(forward)
     def op(*args, **kwargs):
         values, parents, where = [], [], []
@@ -399,7 +463,7 @@ def primitive(forward):
             i += 1
         if not parents:
             return forward(*args, **kwargs)[0]
-        ans, vjps = forward(*values, **kwargs)
+        ans, vjps = forward(*values, **(_plain(kwargs) if kwargs else kwargs))
         if type(ans) is not np.ndarray or ans.dtype.kind != "f":
             ans = _real(ans, forward)
         out = _new(Tensor)
@@ -415,6 +479,7 @@ def primitive(forward):
         return out
 
     _PUBLIC[forward] = op
+    op.declaration = Declaration(forward, closures=True, into=into)
     return op
 
 
@@ -446,7 +511,14 @@ def _callers(n):
     return _CALLERS + tuple([_call(i) for i in range(len(_CALLERS), n)])
 
 
-def _defvjp(*vjps, variadic=False, numbers_as_arrays=True, sparse=False, exact=False):
+def _defvjp(
+    *vjps,
+    variadic=False,
+    numbers_as_arrays=True,
+    sparse=False,
+    exact=False,
+    into=None,
+):
     """Decorate a forward function into a primitive with the VJPs ``vjps``.
 
     The engine's own way to declare a primitive, forward beside VJPs, as HIPS
@@ -466,14 +538,17 @@ def _defvjp(*vjps, variadic=False, numbers_as_arrays=True, sparse=False, exact=F
 
     def decorate(forward):
         if variadic:
-            return _wraps(forward, _variadic_op(forward, vjps[0]))
-        if len(vjps) not in (1, 2):
-            raise ValueError("_defvjp takes one or two VJPs, or variadic=True.")
-        if len(vjps) == 2:
+            op = _variadic_op(forward, vjps[0])
+        elif len(vjps) == 2:
             op = _binary_op(forward, vjps, numbers_as_arrays, sparse, exact)
-            return _wraps(forward, op)
-        lean = len(inspect.signature(forward).parameters) == 1
-        return _wraps(forward, (_lean_unary_op if lean else _unary_op)(forward, vjps))
+        elif len(vjps) == 1:
+            lean = len(inspect.signature(forward).parameters) == 1
+            op = (_lean_unary_op if lean else _unary_op)(forward, vjps)
+        else:
+            raise ValueError("_defvjp takes one or two VJPs, or variadic=True.")
+        op = _wraps(forward, op)
+        op.declaration = Declaration(forward, vjps, variadic, exact, into=into)
+        return op
 
     return decorate
 
@@ -497,9 +572,10 @@ def _unary_op(forward, vjps):
             return forward(x, *rest, **kwargs)
         v = x._value
         if rest or kwargs:
-            ans = forward(v, *rest, **kwargs)
+            plain = _plain(kwargs) if kwargs else kwargs
+            ans = forward(v, *rest, **plain)
             args = (v, *rest)
-            pulls = _bind(vjps, kwargs) if kwargs else vjps
+            pulls = _bind(vjps, plain) if kwargs else vjps
         else:
             ans = forward(v)
             args = (v,)
@@ -692,7 +768,8 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
             parents = (b,)
         else:
             return forward(a, b, *rest, **kwargs)
-        ans = forward(av, bv, *rest, **kwargs)
+        plain = _plain(kwargs) if kwargs else kwargs
+        ans = forward(av, bv, *rest, **plain)
         args = (av, bv, *rest)
         if type(ans) is not np.ndarray:
             ans = np.asarray(ans)
@@ -712,7 +789,7 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
             else:
                 pulls = raw_b if bv.shape == shape and bv.dtype == dtype else fit_b
         if kwargs:
-            pulls = _bind(pulls, kwargs)
+            pulls = _bind(pulls, plain)
         out = _new(Tensor)
         out._value = ans
         out.grad = None
@@ -737,11 +814,12 @@ def _variadic_op(forward, vjp):
         else:
             return forward(*args, **kwargs)
         values = tuple([_value(a) for a in args])
-        ans = _real(forward(*values, **kwargs), forward)
+        plain = _plain(kwargs) if kwargs else kwargs
+        ans = _real(forward(*values, **plain), forward)
         parents = tuple([a for a in args if isinstance(a, Tensor)])
         pulls = tuple(
             [
-                functools.partial(vjp, i, **kwargs)
+                functools.partial(vjp, i, **plain)
                 for i, a in enumerate(args)
                 if isinstance(a, Tensor)
             ]
