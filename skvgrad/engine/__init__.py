@@ -10,8 +10,9 @@ Modules: :mod:`~skvgrad.engine.tensor` (the Tensor, ``primitive``, the backward
 pass), :mod:`~skvgrad.engine.kernels` (NumPy activation kernels),
 :mod:`~skvgrad.engine.ops` (the primitives and composites, Tensor operators and
 methods), :mod:`~skvgrad.engine.numpy_api` (NumPy's dispatch protocols),
-:mod:`~skvgrad.engine.autodiff` (the function transformations) and
-:mod:`~skvgrad.engine.tracing` (the record of the primitives a function runs).
+:mod:`~skvgrad.engine.autodiff` (the function transformations),
+:mod:`~skvgrad.engine.tracing` (the record of the primitives a function runs)
+and :mod:`~skvgrad.engine.replay` (traced functions run without a graph).
 """
 
 from skvgrad.engine import numpy_api  # noqa: F401  (attaches NumPy's protocols)
