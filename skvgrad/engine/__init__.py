@@ -27,6 +27,7 @@ from skvgrad.engine.autodiff import (
 from skvgrad.engine.ops import *  # noqa: F403  (the operations: ops.__all__)
 from skvgrad.engine.ops import __all__ as _operations
 from skvgrad.engine.tensor import Tensor, primitive
+from skvgrad.engine.replay import replayed
 from skvgrad.engine.tracing import Trace, TraceError, trace
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "jacobian",
     "check_grad",
     "trace",
+    "replayed",
     "Trace",
     "TraceError",
     *_operations,
