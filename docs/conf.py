@@ -42,11 +42,12 @@ pygments_style = "sphinx"
 # Each inventory (the objects.inv that maps a project's names to its pages) is
 # a copy kept in docs/_intersphinx, so the build reads no network: it neither
 # fails nor waits where the network is slow or absent, and every build links
-# the same way. The links go to each project's online documentation. The copies
-# come from Debian 13's documentation packages (Python 3.13, scikit-learn 1.4, NumPy 2.2,
-# SciPy 1.15, joblib 1.4, dask and distributed 2024.12); a name added to a
-# project since then shows as plain text. Refresh a copy with, for example,
-# ``curl -o docs/_intersphinx/sklearn.inv https://scikit-learn.org/stable/objects.inv``.
+# the same way. The links go to each project's online documentation. The
+# copies come from Debian 13's documentation packages (Python 3.13,
+# scikit-learn 1.4, NumPy 2.2, SciPy 1.15, joblib 1.4, dask and distributed
+# 2024.12); a name added to a project since then shows as plain text.
+# Refresh a copy with, for example, ``curl -o docs/_intersphinx/sklearn.inv
+# https://scikit-learn.org/stable/objects.inv``.
 INVENTORIES = {
     "python": "https://docs.python.org/3/",
     "sklearn": "https://scikit-learn.org/stable/",
