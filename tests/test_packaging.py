@@ -11,14 +11,13 @@ itself in CI (``.ci/run``).
 import email.parser
 import re
 import subprocess
+import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
 
 import skvgrad
-
-tomllib = pytest.importorskip("tomllib", reason="tomllib is in Python 3.11+")
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
