@@ -11,6 +11,7 @@ per test session and shared by the tests that need the same extras.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -148,3 +149,14 @@ def fresh_venv(tmp_path_factory, source_copy, uv):
         return made[key]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def example_extras():
+    """{script: extras it needs}, from the README's table of examples."""
+    rows = re.findall(
+        r"^\| \[`(\w+\.py)`\]\(examples/\1\) \| ([^|]*) \|",
+        (ROOT / "README.md").read_text(),
+        flags=re.M,
+    )
+    return {script: tuple(re.findall(r"`(\w+)`", needs)) for script, needs in rows}

@@ -60,18 +60,9 @@ ACCURACY = re.compile(r"accuracy(?: =)? ([0-9.]+)")
 NOT_NARRATED = {"plot_callbacks.py"}
 
 
-def readme_extras():
-    """{script: extras} from the README's table of examples."""
-    text = (ROOT / "README.md").read_text()
-    rows = re.findall(
-        r"^\| \[`(\w+\.py)`\]\(examples/\1\) \| ([^|]*) \|", text, flags=re.M
-    )
-    return {script: tuple(re.findall(r"`(\w+)`", needs)) for script, needs in rows}
-
-
-def run_example(fresh_venv, script, args, cwd, **extra_env):
+def run_example(fresh_venv, example_extras, script, args, cwd, **extra_env):
     """Run an example in a venv with the extras the README gives it."""
-    venv = fresh_venv(*readme_extras()[script])
+    venv = fresh_venv(*example_extras[script])
     return venv.run([EXAMPLES / script, *args], cwd, timeout=300, **extra_env)
 
 
@@ -100,16 +91,18 @@ def printed_paths(stdout):
     return [Path(p) for line in lines for p in line.split(" and ")]
 
 
-def test_every_example_is_tested():
+def test_every_example_is_tested(example_extras):
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == PRESENT_CASES
-    assert sorted(readme_extras()) == PRESENT_CASES
+    assert sorted(example_extras) == PRESENT_CASES
 
 
 @pytest.mark.parametrize("script", PRESENT_CASES)
-def test_example(script, fresh_venv, tmp_path):
+def test_example(script, fresh_venv, example_extras, tmp_path):
     files, lowest, best = EXAMPLE_CASES[script]
     out = tmp_path / "out"
-    result = run_example(fresh_venv, script, ["--quick", "--output", out], tmp_path)
+    result = run_example(
+        fresh_venv, example_extras, script, ["--quick", "--output", out], tmp_path
+    )
 
     accuracies = [float(a) for a in ACCURACY.findall(result.stdout)]
     if lowest is None:
@@ -143,7 +136,9 @@ def checkout_listing():
     )
 
 
-def test_example_default_output_is_in_the_temporary_folder(fresh_venv, tmp_path):
+def test_example_default_output_is_in_the_temporary_folder(
+    fresh_venv, example_extras, tmp_path
+):
     # Run from a folder of its own, with the system's temporary folder pointed
     # at another: by default an example writes there, and not into the
     # checkout (next to itself) or the current folder.
@@ -152,7 +147,14 @@ def test_example_default_output_is_in_the_temporary_folder(fresh_venv, tmp_path)
     cwd.mkdir()
     before = checkout_listing()
     result = run_example(
-        fresh_venv, "persistence.py", ["--quick"], cwd, TMPDIR=temp, TEMP=temp, TMP=temp
+        fresh_venv,
+        example_extras,
+        "persistence.py",
+        ["--quick"],
+        cwd,
+        TMPDIR=temp,
+        TEMP=temp,
+        TMP=temp,
     )
     expected = temp / "skvgrad_examples"
     assert sorted(p.resolve() for p in printed_paths(result.stdout)) == sorted(
@@ -165,8 +167,8 @@ def test_example_default_output_is_in_the_temporary_folder(fresh_venv, tmp_path)
     assert checkout_listing() == before
 
 
-def test_examples_are_narrated_cells_that_name_their_extras():
-    extras = readme_extras()
+def test_examples_are_narrated_cells_that_name_their_extras(example_extras):
+    extras = example_extras
     for script in PRESENT_CASES:
         source = (EXAMPLES / script).read_text()
         assert source.startswith('"""'), f"{script} has no module docstring"
@@ -189,8 +191,10 @@ def test_examples_are_narrated_cells_that_name_their_extras():
         assert 'matplotlib.use("Agg")' not in source, script
 
 
-def test_example_help(fresh_venv, tmp_path):
-    result = run_example(fresh_venv, "persistence.py", ["--help"], tmp_path)
+def test_example_help(fresh_venv, example_extras, tmp_path):
+    result = run_example(
+        fresh_venv, example_extras, "persistence.py", ["--help"], tmp_path
+    )
     assert "--output DIR" in result.stdout and "--quick" in result.stdout
     assert "skvgrad_examples" in result.stdout  # the default output folder
 

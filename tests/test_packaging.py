@@ -50,14 +50,6 @@ def readme_commands():
     return re.findall(r'pip install -e "\.\[([\w,]*)\]" && (python [^`\n]+)', README)
 
 
-def examples_table():
-    """{script: extras} from the README's table of examples."""
-    rows = re.findall(
-        r"^\| \[`(\w+\.py)`\]\(examples/\1\) \| ([^|]*) \|", README, flags=re.M
-    )
-    return {script: tuple(re.findall(r"`(\w+)`", extras)) for script, extras in rows}
-
-
 def test_wheel_carries_the_licence_and_the_metadata(uv, source_copy, tmp_path):
     subprocess.run(
         [uv, "build", "--wheel", "--quiet", "--out-dir", tmp_path],
@@ -163,7 +155,7 @@ def test_every_readme_command_is_checked():
     assert ci[-1] == "python -m pytest"
 
 
-def test_every_extra_is_checked():
+def test_every_extra_is_checked(example_extras):
     extras = set(pyproject()["project"]["optional-dependencies"])
     checked = {e for extras, _ in README_COMMANDS for e in extras.split(",")}
     for _, text in readme_sections():
@@ -171,7 +163,7 @@ def test_every_extra_is_checked():
             checked.update(
                 e for found in INSTALL.findall(text) for e in found.split(",")
             )
-    checked.update(e for needs in examples_table().values() for e in needs)
+    checked.update(e for needs in example_extras.values() for e in needs)
     assert checked == extras
 
 
