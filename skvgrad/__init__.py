@@ -1,16 +1,14 @@
 """skvgrad: scikit-learn MLP estimators trained by their own autodiff engine."""
 
 import functools
-from importlib import metadata
 
+from skvgrad.classifier import MLPAutogradClassifier
+from skvgrad.regressor import MLPAutogradRegressor
+
+__all__ = ["MLPAutogradClassifier", "MLPAutogradRegressor"]
 # The one place the version is written: pyproject.toml reads it from here into
 # the package metadata, and the documentation shows it.
 __version__ = "0.1.0"
-
-from skvgrad.classifier import MLPAutogradClassifier  # noqa: E402
-from skvgrad.regressor import MLPAutogradRegressor  # noqa: E402
-
-__all__ = ["MLPAutogradClassifier", "MLPAutogradRegressor"]
 
 
 @functools.cache
@@ -21,6 +19,8 @@ def _api_page_template():
     metadata (``[project.urls]`` in pyproject.toml); scikit-learn's HTML repr
     links each estimator to its page with it.
     """
+    from importlib import metadata
+
     try:
         urls = metadata.metadata("skvgrad").get_all("Project-URL") or []
     except metadata.PackageNotFoundError:  # run from a checkout, not installed

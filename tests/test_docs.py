@@ -233,7 +233,7 @@ def test_html_repr_links_to_the_api_page(build, monkeypatch):
     metadata = Message()
     metadata["Project-URL"] = "Documentation, https://docs.example.org/skvgrad/"
     monkeypatch.setattr(
-        skvgrad.metadata, "metadata", unittest.mock.Mock(return_value=metadata)
+        "importlib.metadata.metadata", unittest.mock.Mock(return_value=metadata)
     )
     skvgrad._api_page_template.cache_clear()
     try:
