@@ -3,8 +3,8 @@
 Every command that the README and the documentation give, ``pip install -e
 ".[EXTRAS]"`` and then what that install is for, must work with only what the
 install brings. The tests run such commands in a new venv per set of extras:
-made by uv (an installer that stands in for pip: the same requirements from the
-same index, resolved the same way, in seconds from its shared cache), without
+made by uv (an installer that stands in for pip: the same requirements, from
+the same package index, in seconds from its shared cache), without
 the system's site-packages, with skvgrad installed in editable mode from a copy
 of the checkout (so the checkout gets no build files). Each venv is made once
 per test session and shared by the tests that need the same extras.
