@@ -231,6 +231,16 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
     :meth:`_default_score` and ``predict``.
     """
 
+    # scikit-learn's HTML repr links an estimator to its page of the API
+    # reference, on the documentation site named in the package metadata.
+    _doc_link_module = "skvgrad"
+
+    @property
+    def _doc_link_template(self):
+        from skvgrad import _api_page_template
+
+        return _api_page_template()
+
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
             "array-like",
