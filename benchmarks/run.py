@@ -30,6 +30,7 @@ from benchmarks import (  # noqa: E402
     bench_fit_digits,
     bench_fit_large,
     bench_gemm,
+    bench_onnx,
     bench_predict,
     bench_seed,
 )
@@ -43,6 +44,7 @@ BENCHMARKS = {
         bench_fit_large,
         bench_predict,
         bench_gemm,
+        bench_onnx,
     )
 }
 

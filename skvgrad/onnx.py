@@ -871,17 +871,16 @@ def _convert_classifier(scope, operator, container):
         if kind == "binary":
             g.node("Concat", [g.node("Sub", [g.constant(1.0), p]), p], proba, axis=1)
     # Labels, from the raw outputs as predict computes them.
-    positive = g.node("Greater", [raw, g.constant(0.0)])
-    if kind == "multilabel-indicator":
+    if kind == "multiclass":
+        index = g.node("ArgMax", [raw], axis=1, keepdims=0)
+        g.node("Gather", [g.constant(values, elem), index], label, axis=0)
+    elif kind == "multilabel-indicator":
         low, high = (g.constant(v, elem) for v in values)
-        g.node("Where", [positive, high, low], label)
-    else:
-        if kind == "multiclass":
-            index = g.node("ArgMax", [raw], axis=1, keepdims=0)
-        else:  # binary: raw > 0 picks classes_[1] (with one class, classes_[0])
-            values = np.concatenate([values, values[:1]])[:2]
-            flat = g.node("Reshape", [positive, g.constant([-1], INT64)])
-            index = g.cast(flat, INT64)
+        g.node("Where", [g.node("Greater", [raw, g.constant(0.0)]), high, low], label)
+    else:  # binary: raw > 0 picks classes_[1] (with one class, classes_[0])
+        positive = g.node("Greater", [raw, g.constant(0.0)])
+        index = g.cast(g.node("Reshape", [positive, g.constant([-1], INT64)]), INT64)
+        values = np.concatenate([values, values[:1]])[:2]
         g.node("Gather", [g.constant(values, elem), index], label, axis=0)
     if len(operator.outputs) == 3:
         g.node(
