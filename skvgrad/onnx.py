@@ -656,10 +656,17 @@ def _trace_activation(function, n_units, dtype):
                 f"The activation {_name(function)} cannot be traced for ONNX "
                 f"export: {exc}"
             ) from exc
-        if not isinstance(record.output, Var) or record.output.shape != sample.shape:
+        output = record.output
+        if not isinstance(output, Var) or output.shape != sample.shape:
+            what = (
+                f"shape {output.shape}"
+                if isinstance(output, Var)
+                else "a value that does not depend on it"
+            )
             raise ExportError(
                 f"The activation {_name(function)} must return an array of its "
-                f"input's shape computed from it; it returned {record.output!r}."
+                f"input's shape computed from it; on an input of shape "
+                f"{sample.shape} it returned {what}."
             )
         records.append(record)
     first, second = records
@@ -674,7 +681,7 @@ def _trace_activation(function, n_units, dtype):
     where = (
         "in its number of steps"
         if differ is None
-        else f"at its step {differ + 1}, {_op_name(first.steps[differ].op)}"
+        else f"at its step {differ + 1}, {_describe_op(first.steps[differ].op)}"
     )
     raise ExportError(
         f"The activation {_name(function)} records different operations or "
@@ -684,10 +691,6 @@ def _trace_activation(function, n_units, dtype):
         "computed from the input outside engine operations), so one ONNX graph "
         "cannot compute it."
     )
-
-
-def _op_name(op):
-    return getattr(op, "__name__", repr(op))
 
 
 def _same(a, b):

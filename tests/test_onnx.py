@@ -609,6 +609,22 @@ def test_zipmap_of_a_double_graph_is_refused(by_target):
         to_onnx(by_target["multiclass"], X[:1])
 
 
+@pytest.mark.parametrize("opset", [13, 17])
+def test_opsets_from_13_work(four_units, opset):
+    # Before opset 18 the reductions take their axes as attributes.
+    model = copy.copy(four_units).set_params(
+        activation=lambda z: (
+            PRIMITIVES["reductions"](z)
+            + PRIMITIVES["softmax log_softmax logsumexp"](z)
+            + PRIMITIVES["slices"](z)
+            + PRIMITIVES["reshape transpose"](z)
+        )
+    )
+    sess = session(model, X[:2], target_opset=opset)
+    (value,) = outputs(sess, X).values()
+    assert_close(value.ravel(), model.predict(X), np.float64)
+
+
 def test_old_opsets_are_refused(by_target):
     with pytest.raises(ExportError, match="opset 13 or later"):
         to_onnx(by_target["binary"], X[:1], target_opset=12, options={"zipmap": False})
