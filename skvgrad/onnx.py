@@ -677,6 +677,7 @@ def _trace_activation(function, n_units, dtype):
     )
     if differ is None and len(first.steps) == len(second.steps):
         if _same(first.output, second.output):
+            _check_record(function, second, sample, rng)
             return first
     where = (
         "in its number of steps"
@@ -691,6 +692,34 @@ def _trace_activation(function, n_units, dtype):
         "computed from the input outside engine operations), so one ONNX graph "
         "cannot compute it."
     )
+
+
+def _check_record(function, record, sample, rng):
+    """Refuse a record that does not compute ``function`` on other values: one
+    that holds a value of the traced run the record did not see being made."""
+    checks = [-sample, 10 * rng.standard_normal(sample.shape).astype(sample.dtype)]
+    for check in checks:
+        with np.errstate(all="ignore"):
+            try:
+                expected = np.asarray(function(check))
+            except Exception as exc:
+                raise ExportError(
+                    f"The activation {_name(function)} fails on NumPy arrays, as "
+                    f"predict calls it: {exc!r}"
+                ) from exc
+            got = record.run(check)
+        scale = max(1.0, float(np.nanmax(np.abs(expected), initial=0.0)))
+        tolerance = 1e-5 if sample.dtype == np.float32 else 1e-12
+        if got.shape != expected.shape or not np.allclose(
+            got, expected, rtol=tolerance, atol=tolerance * scale, equal_nan=True
+        ):
+            raise ExportError(
+                f"The activation {_name(function)} computes, on other values, "
+                "something else than its trace: the trace holds a value of the "
+                "traced run as a constant (for instance engine.where on a "
+                "comparison with two constant branches), so one ONNX graph cannot "
+                "compute it."
+            )
 
 
 def _same(a, b):
