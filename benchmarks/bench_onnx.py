@@ -9,6 +9,10 @@ float64 rows for a double graph, the estimators float64 rows. onnxruntime runs
 on as many threads as the BLAS (``--threads``), its default otherwise.
 """
 
+import math
+import statistics
+import time
+
 import numpy as np
 
 from benchmarks import _harness
@@ -88,6 +92,24 @@ def make_peers(ours, theirs, X, rows):
     return peers
 
 
+def cpu_times(peers, repeat, min_time):
+    """Median CPU seconds per call of each peer (process time), interleaved."""
+    number = {}
+    for name, fn in peers.items():
+        start = time.process_time()
+        fn()
+        first = time.process_time() - start
+        number[name] = max(1, math.ceil(min_time / max(first, 1e-6)))
+    samples = {name: [] for name in peers}
+    for _ in range(repeat):
+        for name, fn in peers.items():
+            start = time.process_time()
+            for _ in range(number[name]):
+                fn()
+            samples[name].append((time.process_time() - start) / number[name])
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def check_outputs(peers, ours, X):
     """The graphs compute what the estimators compute (a benchmark of a wrong
     graph would mean nothing)."""
@@ -109,17 +131,18 @@ def run(quick=False, repeat=None):
     if import_classifier() is None:
         return
     ours, theirs, X = make_models()
-    times = {}
+    times, cpu = {}, {}
     for rows in BATCHES:
         peers = make_peers(ours, theirs, X, rows)
         check_outputs(peers, ours, X[:rows])
-        times[rows] = interleaved(peers, repeat, min_time=0.02 if quick else 0.2)
-    names = list(times[BATCHES[0]])
+        min_time = 0.02 if quick else 0.2
+        times[rows] = interleaved(peers, repeat, min_time=min_time)
+        cpu[rows] = cpu_times(peers, repeat, min_time)
     table = []
-    for name in names:
+    for name in times[BATCHES[0]]:
         row = [name]
         for rows in BATCHES:
-            row.append(times[rows][name] * 1e6)
+            row += [times[rows][name] * 1e6, cpu[rows][name] * 1e6]
         for rows in BATCHES:
             peer = PAIRS.get(name)
             row.append(None if peer is None else times[rows].spread(name, peer))
@@ -128,11 +151,14 @@ def run(quick=False, repeat=None):
     print_table(
         NAME,
         TITLE,
-        ["method", "1 row us", "1,000 rows us", "1 row " + RATIO, "1,000 rows", "peer"],
+        ["method", "1 row us", "CPU us", "1,000 rows us", "CPU us"]
+        + ["1 row " + RATIO, "1,000 rows", "peer"],
         table,
         notes=[
             f"median of {repeat} interleaved rounds; ratios are the median "
             "(min-max) of the per-round ratios against the peer named last",
+            "CPU us: the process's CPU time per call (a busy machine inflates it "
+            "less than the elapsed time; with --threads 1 both count one thread)",
             "onnxruntime's times include its Python call; float graphs get float32 "
             "rows, the rest float64 rows",
         ],
