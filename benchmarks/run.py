@@ -31,6 +31,7 @@ from benchmarks import (  # noqa: E402
     bench_fit_digits,
     bench_fit_large,
     bench_gemm,
+    bench_onnx,
     bench_predict,
     bench_seed,
 )
@@ -45,6 +46,7 @@ BENCHMARKS = {
         bench_predict,
         bench_gemm,
         bench_compare,
+        bench_onnx,
     )
 }
 

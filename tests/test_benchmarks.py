@@ -13,6 +13,7 @@ BENCHMARKS = [
     "predict",
     "gemm",
     "compare",
+    "onnx",
 ]
 
 

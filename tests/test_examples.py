@@ -39,6 +39,7 @@ EXAMPLE_CASES = {
     "seed_network.py": (["seed_network.png"], 0.9, 0.9),
     "plot_callbacks.py": (["plot_callbacks.png"], 0.75, 0.9),
     "out_of_core_dask.py": (["out_of_core_dask.png"], 0.85, 0.85),
+    "onnx_serving.py": (["onnx_serving.png", "pipeline.onnx"], 0.9, 0.95),
     # A regressor: no accuracy, see OTHER_FIGURES.
     "plot_quantile_and_huber.py": (["plot_quantile_and_huber.png"], None, None),
 }

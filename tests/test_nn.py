@@ -546,3 +546,41 @@ def test_softmax_probabilities_keep_float32():
     p = probabilities("softmax", z)
     assert p.dtype == np.float32
     assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES + ["gelu"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize(
+    "x_dtype, w_dtype",
+    [
+        (np.float64, np.float64),
+        (np.float32, np.float32),
+        (np.float32, np.float64),
+        (np.float64, np.float32),
+    ],
+)
+def test_predict_in_one_chunk_and_in_many_agree_with_numpy(
+    activation, sparse, x_dtype, w_dtype
+):
+    rng = np.random.RandomState(0)
+    coefs = [rng.normal(size=s).astype(w_dtype) for s in [(4, 6), (6, 5), (5, 2)]]
+    intercepts = [
+        rng.normal(size=s[1]).astype(w_dtype) for s in [(4, 6), (6, 5), (5, 2)]
+    ]
+    X = rng.normal(size=(7, 4)).astype(x_dtype)
+    X_in = sp.csr_matrix(X) if sparse else X
+    if activation in NUMPY_ACTIVATIONS:
+        expected = numpy_forward(
+            [c.astype(np.float64) for c in coefs],
+            [b.astype(np.float64) for b in intercepts],
+            X.astype(np.float64),
+            activation,
+        )
+    else:
+        expected = nn.forward(coefs, intercepts, X, activation)
+    dtype = np.result_type(x_dtype, w_dtype)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for chunk_rows in (8192, 7, 3, 1):  # one chunk (no buffers), then several
+        raw = nn.predict(coefs, intercepts, X_in, activation, chunk_rows=chunk_rows)
+        assert raw.dtype == dtype and raw.shape == (7, 2)
+        assert_allclose(raw, expected, rtol=rtol, atol=rtol)
