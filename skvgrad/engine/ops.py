@@ -33,6 +33,7 @@ module.
 
 import builtins
 import math
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -737,8 +738,10 @@ def tensordot(a, b, axes=2):
     free_a = [i for i in range(len(shape_a)) if i not in axes_a]
     free_b = [i for i in range(len(shape_b)) if i not in axes_b]
     size = math.prod(shape_a[i] for i in axes_a)
-    left = reshape(transpose(a, free_a + axes_a), (-1, size))
-    right = reshape(transpose(b, axes_b + free_b), (size, -1))
+    rows = math.prod(shape_a[i] for i in free_a)  # not -1: sizes may be 0
+    columns = math.prod(shape_b[i] for i in free_b)
+    left = reshape(transpose(a, free_a + axes_a), (rows, size))
+    right = reshape(transpose(b, axes_b + free_b), (size, columns))
     out_shape = tuple([shape_a[i] for i in free_a]) + tuple(
         [shape_b[i] for i in free_b]
     )
@@ -845,11 +848,19 @@ def _normalize_axis(axis, ndim):
     return out
 
 
+def _reduced_axes(axis, ndim):
+    """The axes a reduction over ``axis`` combines, as :func:`_normalize_axis`;
+    an int axis of a 0-d input, which NumPy's reductions take, combines none."""
+    if ndim == 0 and isinstance(axis, (int, np.integer)) and axis in (0, -1):
+        return ()
+    return _normalize_axis(axis, ndim)
+
+
 def _kept(x, axis):
     """The shape of ``x`` with the reduced ``axis`` kept as length 1."""
     if axis is None:
         return (1,) * np.ndim(x)
-    axes = _normalize_axis(axis, np.ndim(x))
+    axes = _reduced_axes(axis, np.ndim(x))
     return tuple([1 if i in axes else n for i, n in enumerate(np.shape(x))])
 
 
@@ -891,7 +902,7 @@ def _count(x, axis):
     """The number of entries each reduction over ``axis`` combines."""
     if axis is None:
         return np.size(x)
-    return math.prod(np.shape(x)[i] for i in _normalize_axis(axis, np.ndim(x)))
+    return math.prod(np.shape(x)[i] for i in _reduced_axes(axis, np.ndim(x)))
 
 
 def _per_entry(g, n):
@@ -971,7 +982,7 @@ def _prod_grad(g, ans, x, axis=None, keepdims=False):
     the reduced axes, from cumulative products (exact with zeros)."""
     if x.size == 0:
         return np.zeros_like(x)
-    axes = list(_normalize_axis(axis, x.ndim))
+    axes = list(_reduced_axes(axis, x.ndim))
     rest = [i for i in range(x.ndim) if i not in axes]
     moved = np.transpose(x, rest + axes)
     flat = moved.reshape(moved.shape[: len(rest)] + (-1,))
@@ -1035,8 +1046,10 @@ def var(x, axis=None, ddof=0, keepdims=False):
     if _dtype(x) == np.float16:
         return astype(var(astype(x, np.float32), axis, ddof, keepdims), np.float16)
     centered = x - mean(x, axis=axis, keepdims=True)
-    n = _count(_value(x), axis)
-    return sum(centered * centered, axis=axis, keepdims=keepdims) / (n - ddof)
+    n = _count(_value(x), axis) - ddof
+    if n <= 0:  # NumPy's warning; the division by 0 gives inf or NaN, as NumPy's
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, 2)
+    return sum(centered * centered, axis=axis, keepdims=keepdims) / builtins.max(n, 0)
 
 
 def _spread_grad(g, ans, x):
@@ -1405,6 +1418,8 @@ def take(a, indices, axis=None, mode="raise"):
     array([1., 1., 4.])
     """
     indices = np.asarray(_value(indices))
+    if indices.size == 0:  # an empty list: float64 to NumPy, no index to cast
+        indices = indices.astype(np.intp)
     if axis is None:
         a, axis = ravel(a), 0
     ndim = np.ndim(_value(a))
@@ -1497,13 +1512,11 @@ class _AtIndex:
         self._x, self._index = x, index
 
     def set(self, values):
-        """A copy of ``x`` with ``values`` at the index (repeated indices refused),
-        in ``x``'s dtype."""
+        """A copy of ``x`` with ``values`` at the index (repeated indices refused)."""
         return _index_update(self._x, values, index=self._index, add=False)
 
     def add(self, values):
-        """A copy of ``x`` with ``values`` added at the index (repeats accumulate),
-        in ``x``'s dtype."""
+        """A copy of ``x`` with ``values`` added at the index (repeats accumulate)."""
         return _index_update(self._x, values, index=self._index, add=True)
 
 
@@ -1512,7 +1525,9 @@ def at(x):
 
     Tensors cannot be assigned to in place (a graph needs its values
     unchanged); these return a new Tensor (or array) instead, with gradients
-    for ``x`` and ``v``. ``x.at[index]`` is the same for a Tensor.
+    for ``x`` and ``v``. ``x.at[index]`` is the same for a Tensor. The result
+    has ``x``'s floating dtype, as NumPy's assignment keeps it: ``v`` is cast to
+    it first (then added, for ``add``).
 
     Examples
     --------
@@ -1566,6 +1581,7 @@ def _index_update(x, values, index, add):
     # the floats the engine differentiates.
     dtype = x.dtype if x.dtype.kind == "f" else np.result_type(x, values, 0.0)
     ans = np.array(x, dtype=dtype, copy=True)
+    values = np.asarray(values).astype(dtype, copy=False)  # cast, then update
     if add and not basic:
         np.add.at(ans, index, values)
     elif add:

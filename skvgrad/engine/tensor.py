@@ -481,7 +481,7 @@ def _unary_op(forward, vjps):
 
     def op(x, *rest, **kwargs):
         if not isinstance(x, Tensor):
-            return forward(x, *rest, **kwargs)
+            return forward(_operand(x), *rest, **kwargs)
         v = x._value
         if rest or kwargs:
             ans = forward(v, *rest, **kwargs)
@@ -512,7 +512,7 @@ def _lean_unary_op(forward, vjps):
 
     def op(x):
         if not isinstance(x, Tensor):
-            return forward(x)
+            return forward(_operand(x))
         v = x._value
         ans = forward(v)
         if type(ans) is not np.ndarray:
@@ -647,7 +647,7 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                     exact = ans.shape == bv.shape and ans.dtype == bv.dtype
                     parents, pulls = (b,), raw_b if exact else fit_b
             else:
-                return forward(a, b)
+                return forward(_operand(a), _operand(b))
             out = _new(Tensor)
             out._value = ans
             out.grad = None
@@ -684,7 +684,7 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                 av, other = _operand(a), True
             parents = (b,)
         else:
-            return forward(a, b, *rest, **kwargs)
+            return forward(_operand(a), _operand(b), *rest, **kwargs)
         ans = forward(av, bv, *rest, **kwargs)
         args = (av, bv, *rest)
         if type(ans) is not np.ndarray:

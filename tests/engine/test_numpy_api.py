@@ -7,7 +7,11 @@ instead. A Tensor never becomes a plain array inside a NumPy or SciPy call.
 """
 
 import operator
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import autograd
 import autograd.numpy as anp
@@ -671,3 +675,37 @@ def test_other_missing_attributes_are_plain_attribute_errors():
     assert not hasattr(t, "__array_interface__")
     with pytest.raises(AttributeError, match="^'Tensor' object has no attribute 'x'$"):
         t.x  # noqa: B018
+
+
+# With and without SciPy's array API support -------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_scipy_reads_the_array_api_setting_of_the_environment():
+    # Runs in both runs below: proof that the second is without the support.
+    from scipy._lib._array_api import SCIPY_ARRAY_API
+
+    assert bool(SCIPY_ARRAY_API) == bool(os.environ.get("SCIPY_ARRAY_API"))
+
+
+@pytest.mark.skipif(
+    not os.environ.get("SCIPY_ARRAY_API"),
+    reason="this is the run without SciPy's array API support that the test starts",
+)
+def test_the_engine_tests_pass_without_scipy_array_api():
+    # The suite runs with SCIPY_ARRAY_API=1 (conftest.py), where SciPy takes
+    # other code paths on Tensors; users without it get these. An empty value
+    # switches SciPy's support off, and conftest.py keeps it.
+    env = {**os.environ, "SCIPY_ARRAY_API": ""}
+    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+    result = subprocess.run(
+        [*command, "tests/engine", "skvgrad/engine"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout and "1 skipped" in result.stdout

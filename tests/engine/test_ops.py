@@ -1849,3 +1849,22 @@ def test_copy_is_a_new_tensor_with_its_own_data_and_the_same_gradient():
     (c * c).sum().backward()
     assert_array_equal(t.grad, 2 * x)
     assert_array_equal(grad(lambda a: np.copy(a).sum())(x), np.ones(2))
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        (lambda: engine.add([1.0], [2.0]), [3.0]),  # was the list [1.0, 2.0]
+        (lambda: engine.multiply([1.0, 2.0], 3), [3.0, 6.0]),  # was a TypeError
+        (lambda: engine.subtract((5.0,), [1.0]), [4.0]),
+        (lambda: engine.negative([1.0, -2.0]), [-1.0, 2.0]),
+        (lambda: engine.power([2.0], (3,)), [8.0]),
+        (lambda: engine.multiply([2.0], np.float64(1.5)), [3.0]),
+    ],
+)
+def test_lists_given_to_engine_functions_without_tensors_are_numpys_arrays(
+    call, expected
+):
+    out = call()
+    assert type(out) is np.ndarray
+    assert_array_equal(out, expected)
