@@ -225,4 +225,7 @@ def test_a_trace_of_a_random_program_matches_the_function(
             z = engine.where(z > threshold, getattr(engine, name)(z), 0.5 * z)
         return z
 
-    assert_allclose(trace(program, first).run(second), program(second), rtol=1e-12)
+    # exp of exp of ... overflows to inf alike in both (where computes both
+    # branches): not what this test is about, so not a warning here.
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert_allclose(trace(program, first).run(second), program(second), rtol=1e-12)
