@@ -538,10 +538,8 @@ _IN_PLACE = frozenset(
 )
 
 
-def _missing(self, name):
-    """An attribute a Tensor lacks: for ndarray's, say what to use instead."""
-    if name.startswith("__") or not hasattr(np.ndarray, name):
-        raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+def _missing_message(name):
+    """Why a Tensor lacks ndarray's attribute ``name``, and what to use instead."""
     function = getattr(np, name, None)
     if name == "tolist":
         instead = (
@@ -562,10 +560,26 @@ def _missing(self, name):
             f"Write it with skvgrad.engine operations, or use t.value.{name} to "
             "read the data without a gradient (outside training)."
         )
-    raise AttributeError(
+    return (
         f"'Tensor' object has no attribute {name!r}: the engine has no "
         f"differentiable ndarray.{name}. {instead}"
     )
+
+
+class _Missing:
+    """An attribute of ndarray's that Tensors lack: reading it on a Tensor raises
+    an AttributeError that says what to use instead (``hasattr`` is False).
+
+    A descriptor per name rather than ``Tensor.__getattr__``, which would slow
+    down every attribute access of the engine."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __get__(self, tensor, owner=None):
+        if tensor is None:
+            return self
+        raise AttributeError(_missing_message(self.name))
 
 
 def _any(self, axis=None, keepdims=False):
@@ -578,9 +592,12 @@ def _all(self, axis=None, keepdims=False):
     return np.all(self, axis=axis, keepdims=keepdims)
 
 
-Tensor.__getattr__ = _missing
 Tensor.any = _any
 Tensor.all = _all
 Tensor.__array__ = _array
+for _name in dir(np.ndarray):
+    if not _name.startswith("_") and not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _Missing(_name))
+del _name
 Tensor.__array_ufunc__ = _array_ufunc
 Tensor.__array_function__ = _array_function
