@@ -147,7 +147,9 @@ class Trace:
 
         for step in self.steps:
             kwargs = {k: get(v) for k, v in step.kwargs.items()}
-            values[step.out.index] = step.op(*get(step.args), **kwargs)
+            # An ndarray, as a Tensor holds: NumPy computes some operations on
+            # its scalars (0-d results) otherwise, with other roundings.
+            values[step.out.index] = np.asarray(step.op(*get(step.args), **kwargs))
         return _map(self.output, get)
 
 

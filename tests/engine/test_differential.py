@@ -194,11 +194,13 @@ def _unary(data, v):
     applicable = [n for n, spec in UNARY.items() if spec[0] is None or spec[0](v)]
     name = data.draw(st.sampled_from(applicable), label="unary")
     _, function, method, ref = UNARY[name]
-    forms = {"engine": lambda t: getattr(engine, name, None)(t)}
-    if name in ("negative", "reciprocal"):
-        forms = {
-            "operator": (lambda t: -t) if name == "negative" else (lambda t: 1 / t)
-        }
+    forms = {}
+    if hasattr(engine, name):
+        forms["engine"] = getattr(engine, name)
+    if name == "negative":
+        forms["operator -"] = lambda t: -t
+    if name == "reciprocal":
+        forms["operator /"] = lambda t: 1 / t
     if function is not None:
         module = getattr(function, "__module__", None) or "numpy"
         forms[f"{module}.{function.__name__}"] = function
@@ -206,8 +208,7 @@ def _unary(data, v):
         forms["method"] = lambda t: getattr(t, name)()
     if name == "abs":
         forms["builtin abs"] = abs
-    label, call = _form(data, forms)
-    return Step(f"{name} [{label}]", lambda p: call(p[-1]), lambda p: ref(p[-1]))
+    return _on_v(data, name, forms, ref)
 
 
 BINARY = {
@@ -430,26 +431,20 @@ def _reduction(data, v):
             axis = _axis(data, ndim, allow_none=False, several=ndim > 0)
             if axis is None:
                 axis = -1 if ndim else ()
-        forms = {"engine": lambda t: getattr(engine, name)(t, axis=axis)}
-        forms["method"] = lambda t: getattr(t, name)(axis=axis)
+        forms = {
+            "engine": lambda t: getattr(engine, name)(t, axis=axis),
+            "method": lambda t: getattr(t, name)(axis=axis),
+        }
         if name == "cumsum":
             forms["numpy.cumsum"] = lambda t: np.cumsum(t, axis=axis)
-            forms["numpy.add.accumulate"] = (
-                (lambda t: np.add.accumulate(t, axis=axis))
-                if axis is not None
-                else None
-            )
-            forms = {k: f for k, f in forms.items() if f is not None}
-            ref = lambda u: anp.cumsum(u, axis=axis)  # noqa: E731
-        else:
-            ref = {"softmax": _softmax_ref, "log_softmax": _log_softmax_ref}[name]
-            ref = (lambda r: lambda u: r(u, axis))(ref)
-        label, call = _form(data, forms)
-        return Step(
-            f"{name}(axis={axis!r}) [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: ref(p[-1]),
-        )
+            if axis is not None:
+                forms["numpy.add.accumulate"] = lambda t: np.add.accumulate(t, axis)
+        ref = {
+            "softmax": _softmax_ref,
+            "log_softmax": _log_softmax_ref,
+            "cumsum": anp.cumsum,
+        }[name]
+        return _on_v(data, f"{name}(axis={axis!r})", forms, lambda u: ref(u, axis=axis))
     function, ref = REDUCTIONS[name]
     kwargs = {"axis": _axis(data, ndim), "keepdims": data.draw(st.booleans())}
     if name in ("var", "std"):
@@ -465,12 +460,7 @@ def _reduction(data, v):
         forms[f"numpy.{ufunc.__name__}.reduce"] = lambda t: ufunc.reduce(
             t, axis=_tuple(kwargs["axis"]), keepdims=kwargs["keepdims"]
         )
-    label, call = _form(data, forms)
-    return Step(
-        f"{name}({kwargs}) [{label}]",
-        lambda p: call(p[-1]),
-        lambda p: ref(p[-1], **kwargs),
-    )
+    return _on_v(data, f"{name}({kwargs})", forms, lambda u: ref(u, **kwargs))
 
 
 def _new_shape(data, shape):
@@ -489,6 +479,19 @@ def _new_shape(data, shape):
     return tuple(groups)
 
 
+def _on_v(data, text, forms, ref):
+    """A step that applies one of ``forms`` to the current value; ``ref`` is
+    autograd's version."""
+    label, call = _form(data, forms)
+    return Step(f"{text} [{label}]", lambda p: call(p[-1]), lambda p: ref(p[-1]))
+
+
+def _two_axes(data, ndim):
+    return data.draw(st.integers(-ndim, ndim - 1)), data.draw(
+        st.integers(-ndim, ndim - 1)
+    )
+
+
 def _shape_op(data, v):
     shape, ndim = np.shape(v), np.ndim(v)
     names = ["reshape", "transpose", "expand_dims", "ravel", "getitem", "pad", "clip"]
@@ -502,20 +505,13 @@ def _shape_op(data, v):
     name = data.draw(st.sampled_from(names), label="shape op")
     if name == "reshape":
         new = _new_shape(data, shape)
-        label, call = _form(
-            data,
-            {
-                "engine": lambda t: engine.reshape(t, new),
-                "numpy.reshape": lambda t: np.reshape(t, new),
-                "method": lambda t: t.reshape(new),
-                "method *args": lambda t: t.reshape(*new) if new else t.reshape(new),
-            },
-        )
-        return Step(
-            f"reshape{new} [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: anp.reshape(p[-1], new),
-        )
+        forms = {
+            "engine": lambda t: engine.reshape(t, new),
+            "numpy.reshape": lambda t: np.reshape(t, new),
+            "method": lambda t: t.reshape(new),
+            "method *args": lambda t: t.reshape(*new) if new else t.reshape(new),
+        }
+        return _on_v(data, f"reshape{new}", forms, lambda u: anp.reshape(u, new))
     if name == "transpose":
         axes = data.draw(
             st.none() | st.permutations(range(ndim)).map(tuple), label="perm"
@@ -530,148 +526,95 @@ def _shape_op(data, v):
         elif axes:
             forms["method *args"] = lambda t: t.transpose(*axes)
             forms["method array"] = lambda t: t.transpose(np.array(axes))
-        label, call = _form(data, forms)
-        return Step(
-            f"transpose{axes} [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: anp.transpose(p[-1], axes),
-        )
+        return _on_v(data, f"transpose{axes}", forms, lambda u: anp.transpose(u, axes))
     if name == "expand_dims":
         axis = data.draw(st.integers(-ndim - 1, ndim), label="axis")
-        label, call = _form(
-            data,
-            {
-                "engine": lambda t: engine.expand_dims(t, axis),
-                "numpy.expand_dims": lambda t: np.expand_dims(t, axis),
-            },
-        )
-        return Step(
-            f"expand_dims({axis}) [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: anp.expand_dims(p[-1], axis),
+        forms = {
+            "engine": lambda t: engine.expand_dims(t, axis),
+            "numpy.expand_dims": lambda t: np.expand_dims(t, axis),
+        }
+        return _on_v(
+            data, f"expand_dims({axis})", forms, lambda u: anp.expand_dims(u, axis)
         )
     if name == "squeeze":
         ones = [i for i, n in enumerate(shape) if n == 1]
         axis = data.draw(st.none() | st.sampled_from(ones), label="axis")
-        label, call = _form(
-            data,
-            {
-                "engine": lambda t: engine.squeeze(t, axis),
-                "numpy.squeeze": lambda t: np.squeeze(t, axis),
-                "method": lambda t: t.squeeze(axis),
-            },
-        )
-        return Step(
-            f"squeeze({axis}) [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: anp.squeeze(p[-1], axis),
-        )
+        forms = {
+            "engine": lambda t: engine.squeeze(t, axis),
+            "numpy.squeeze": lambda t: np.squeeze(t, axis),
+            "method": lambda t: t.squeeze(axis),
+        }
+        return _on_v(data, f"squeeze({axis})", forms, lambda u: anp.squeeze(u, axis))
     if name == "swapaxes":
-        a, b = (
-            data.draw(st.integers(-ndim, ndim - 1)),
-            data.draw(st.integers(-ndim, ndim - 1)),
-        )
-        label, call = _form(
-            data,
-            {
-                "engine": lambda t: engine.swapaxes(t, a, b),
-                "numpy.swapaxes": lambda t: np.swapaxes(t, a, b),
-                "method": lambda t: t.swapaxes(a, b),
-            },
-        )
-        return Step(
-            f"swapaxes({a}, {b}) [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: anp.swapaxes(p[-1], a, b),
+        a, b = _two_axes(data, ndim)
+        forms = {
+            "engine": lambda t: engine.swapaxes(t, a, b),
+            "numpy.swapaxes": lambda t: np.swapaxes(t, a, b),
+            "method": lambda t: t.swapaxes(a, b),
+        }
+        return _on_v(
+            data, f"swapaxes({a}, {b})", forms, lambda u: anp.swapaxes(u, a, b)
         )
     if name == "moveaxis":
-        a, b = (
-            data.draw(st.integers(-ndim, ndim - 1)),
-            data.draw(st.integers(-ndim, ndim - 1)),
-        )
-        label, call = _form(
-            data,
-            {
-                "engine": lambda t: engine.moveaxis(t, a, b),
-                "numpy.moveaxis": lambda t: np.moveaxis(t, a, b),
-            },
-        )
-        return Step(
-            f"moveaxis({a}, {b}) [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: anp.moveaxis(p[-1], a, b),
+        a, b = _two_axes(data, ndim)
+        forms = {
+            "engine": lambda t: engine.moveaxis(t, a, b),
+            "numpy.moveaxis": lambda t: np.moveaxis(t, a, b),
+        }
+        return _on_v(
+            data, f"moveaxis({a}, {b})", forms, lambda u: anp.moveaxis(u, a, b)
         )
     if name == "ravel":
-        label, call = _form(
-            data,
-            {
-                "engine": engine.ravel,
-                "numpy.ravel": np.ravel,
-                "method ravel": lambda t: t.ravel(),
-                "method flatten": lambda t: t.flatten(),
-            },
-        )
-        return Step(
-            f"ravel [{label}]", lambda p: call(p[-1]), lambda p: anp.ravel(p[-1])
-        )
+        forms = {
+            "engine": engine.ravel,
+            "numpy.ravel": np.ravel,
+            "method ravel": lambda t: t.ravel(),
+            "method flatten": lambda t: t.flatten(),
+        }
+        return _on_v(data, "ravel", forms, anp.ravel)
     if name == "getitem":
         index = _index(data, shape)
-        label, call = _form(
-            data,
-            {
-                "operator []": lambda t: t[index],
-                "engine": lambda t: engine.getitem(t, index),
-            },
-        )
-        return Step(
-            f"getitem{index!r} [{label}]", lambda p: call(p[-1]), lambda p: p[-1][index]
-        )
+        forms = {
+            "operator []": lambda t: t[index],
+            "engine": lambda t: engine.getitem(t, index),
+        }
+        return _on_v(data, f"getitem{index!r}", forms, lambda u: u[index])
     if name == "take":
         axis = data.draw(st.none() | st.integers(-ndim, ndim - 1), label="axis")
         n = int(np.prod(shape)) if axis is None else shape[axis]
         mode = data.draw(st.sampled_from(["raise", "wrap", "clip"]), label="mode")
         span = (0, n - 1) if mode == "raise" else (-2 * n, 2 * n)
         indices = data.draw(st.lists(st.integers(*span), max_size=4), label="indices")
-        label, call = _form(
-            data,
-            {
-                "engine": lambda t: engine.take(t, indices, axis=axis, mode=mode),
-                "numpy.take": lambda t: np.take(t, indices, axis=axis, mode=mode),
-                "method": lambda t: t.take(indices, axis=axis, mode=mode),
-            },
-        )
-        remapped = (
-            np.take(np.arange(n), indices, mode=mode) if indices else np.array([], int)
-        )
+        forms = {
+            "engine": lambda t: engine.take(t, indices, axis=axis, mode=mode),
+            "numpy.take": lambda t: np.take(t, indices, axis=axis, mode=mode),
+            "method": lambda t: t.take(indices, axis=axis, mode=mode),
+        }
+        remapped = np.take(np.arange(n), np.asarray(indices, np.intp), mode=mode)
 
         def take_ref(u):
             if axis is None:
                 return anp.ravel(u)[remapped]
             return u[(slice(None),) * (axis % ndim) + (remapped,)]
 
-        return Step(
-            f"take({indices}, axis={axis}, mode={mode}) [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: take_ref(p[-1]),
-        )
+        text = f"take({indices}, axis={axis}, mode={mode})"
+        return _on_v(data, text, forms, take_ref)
     if name == "pad":
         widths = [
             (data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2)))
             for _ in range(ndim)
         ]
         value = data.draw(st.sampled_from([0.0, 1.0, -0.5]), label="pad value")
-        label, call = _form(
+        forms = {
+            "engine": lambda t: engine.pad(t, widths, constant_values=value),
+            "numpy.pad": lambda t: np.pad(t, widths, constant_values=value),
+            "method": lambda t: t.pad(widths, constant_values=value),
+        }
+        return _on_v(
             data,
-            {
-                "engine": lambda t: engine.pad(t, widths, constant_values=value),
-                "numpy.pad": lambda t: np.pad(t, widths, constant_values=value),
-                "method": lambda t: t.pad(widths, constant_values=value),
-            },
-        )
-        return Step(
-            f"pad({widths}, {value}) [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: anp.pad(p[-1], widths, mode="constant", constant_values=value),
+            f"pad({widths}, {value})",
+            forms,
+            lambda u: anp.pad(u, widths, mode="constant", constant_values=value),
         )
     if name == "clip":
         low = data.draw(
@@ -680,115 +623,92 @@ def _shape_op(data, v):
         high = data.draw(
             st.none() | st.just(float(_values(data, (), np.float64, 0, 2)))
         )
-        label, call = _form(
-            data,
-            {
-                "engine": lambda t: engine.clip(t, low, high),
-                "numpy.clip": lambda t: np.clip(t, low, high),
-                "method": lambda t: t.clip(low, high),
-            },
-        )
+        forms = {
+            "engine": lambda t: engine.clip(t, low, high),
+            "numpy.clip": lambda t: np.clip(t, low, high),
+            "method": lambda t: t.clip(low, high),
+        }
 
         def clip_ref(u):  # ties split evenly, as maximum and minimum do
             if low is not None:
                 u = anp.maximum(u, low)
             return u if high is None else anp.minimum(u, high)
 
-        return Step(
-            f"clip({low}, {high}) [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: clip_ref(p[-1]),
-        )
+        return _on_v(data, f"clip({low}, {high})", forms, clip_ref)
     if name == "astype":
         target = data.draw(st.sampled_from([np.float32, np.float64]), label="cast")
-        label, call = _form(
-            data,
-            {
-                "engine": lambda t: engine.astype(t, target),
-                "numpy.astype": lambda t: np.astype(t, target),
-                "method": lambda t: t.astype(target),
-            },
-        )
-        return Step(
-            f"astype({np.dtype(target).name}) [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: p[-1].astype(target),
-        )
-    if name == "copy":
-        label, call = _form(
-            data,
-            {
-                "engine": engine.copy,
-                "numpy.copy": np.copy,
-                "method": lambda t: t.copy(),
-            },
-        )
-        return Step(f"copy [{label}]", lambda p: call(p[-1]), lambda p: p[-1] + 0.0)
-    if name in ("concatenate", "stack"):
-        axis = (
-            data.draw(
-                st.integers(-ndim - (name == "stack"), ndim - 1 + (name == "stack")),
-                label="axis",
-            )
-            if ndim or name == "stack"
-            else None
-        )
-        if axis is None:
-            name = "stack"
-            axis = 0
-        other_shape = list(shape)
-        if name == "concatenate":
-            other_shape[axis] = data.draw(st.integers(0, 2), label="other side")
-        if other_shape == list(shape) and data.draw(st.booleans(), label="v twice"):
-            other = None  # the value itself, twice
-        else:
-            other = _values(
-                data,
-                tuple(other_shape),
-                data.draw(st.sampled_from([np.float32, np.float64])),
-            )
-        v_first = data.draw(st.booleans())
-        function = {
-            "concatenate": (np.concatenate, anp.concatenate),
-            "stack": (np.stack, anp.stack),
-        }[name]
-
-        def pair(t):
-            second = t if other is None else other
-            return [t, second] if v_first else [second, t]
-
         forms = {
-            "engine": lambda t: getattr(engine, name)(pair(t), axis=axis),
-            f"numpy.{name}": lambda t: function[0](pair(t), axis=axis),
+            "engine": lambda t: engine.astype(t, target),
+            "numpy.astype": lambda t: np.astype(t, target),
+            "method": lambda t: t.astype(target),
         }
-        if name == "concatenate" and ndim >= 2 and axis % ndim == 0:
-            forms["numpy.vstack"] = lambda t: np.vstack(pair(t))
-        if name == "concatenate" and axis % ndim == (ndim >= 2):
-            forms["numpy.hstack"] = lambda t: np.hstack(pair(t))
-        label, call = _form(data, forms)
-        text = "v" if other is None else f"other{tuple(other_shape)}"
-        return Step(
-            f"{name}(axis={axis}, {text} {'after' if v_first else 'before'}) [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: function[1](pair(p[-1]), axis=axis),
-        )
-    # at: a functional indexed update with a constant
+        text = f"astype({np.dtype(target).name})"
+        return _on_v(data, text, forms, lambda u: u.astype(target))
+    if name == "copy":
+        forms = {"engine": engine.copy, "numpy.copy": np.copy, "method": _copy}
+        return _on_v(data, "copy", forms, lambda u: u + 0.0)
+    if name in ("concatenate", "stack"):
+        return _join(data, name, v)
+    return _at(data, v)
+
+
+def _copy(t):
+    return t.copy()
+
+
+def _join(data, name, v):
+    """``concatenate`` or ``stack`` of v and a constant (or v itself)."""
+    shape, ndim = np.shape(v), np.ndim(v)
+    if ndim == 0:
+        name = "stack"
+    stack = name == "stack"
+    axis = data.draw(st.integers(-ndim - stack, ndim - 1 + stack), label="axis")
+    other_shape = list(shape)
+    if name == "concatenate":
+        other_shape[axis] = data.draw(st.integers(0, 2), label="other side")
+    if other_shape == list(shape) and data.draw(st.booleans(), label="v twice"):
+        other = None  # the value itself, twice
+    else:
+        dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+        other = _values(data, tuple(other_shape), dtype)
+    v_first = data.draw(st.booleans())
+    function, reference = {
+        "concatenate": (np.concatenate, anp.concatenate),
+        "stack": (np.stack, anp.stack),
+    }[name]
+
+    def pair(t):
+        second = t if other is None else other
+        return [t, second] if v_first else [second, t]
+
+    forms = {
+        "engine": lambda t: getattr(engine, name)(pair(t), axis=axis),
+        f"numpy.{name}": lambda t: function(pair(t), axis=axis),
+    }
+    if name == "concatenate" and ndim >= 2 and axis % ndim == 0:
+        forms["numpy.vstack"] = lambda t: np.vstack(pair(t))
+    if name == "concatenate" and axis % ndim == (ndim >= 2):
+        forms["numpy.hstack"] = lambda t: np.hstack(pair(t))
+    where = "after" if v_first else "before"
+    text = f"{name}(axis={axis}, {'v' if other is None else other.shape} {where})"
+    return _on_v(data, text, forms, lambda u: reference(pair(u), axis=axis))
+
+
+def _at(data, v):
+    """A functional indexed update of v with a constant."""
+    shape = np.shape(v)
     index = _index(data, shape, unique=True)
     add = data.draw(st.booleans(), label="add")
+    method = "add" if add else "set"
     target = np.empty(shape)[index].shape
     ours_c, ref_c, text = _constant(data, target)
     if not _broadcasts(np.shape(ref_c), target) or len(np.shape(ref_c)) > len(target):
         ours_c = ref_c = float(_values(data, (), np.float64))
         text = repr(ours_c)
-    label, call = _form(
-        data,
-        {
-            "method": lambda t: getattr(t.at[index], "add" if add else "set")(ours_c),
-            "engine": lambda t: getattr(engine.at(t)[index], "add" if add else "set")(
-                ours_c
-            ),
-        },
-    )
+    forms = {
+        "method": lambda t: getattr(t.at[index], method)(ours_c),
+        "engine": lambda t: getattr(engine.at(t)[index], method)(ours_c),
+    }
 
     def at_ref(u):  # in u's dtype, as NumPy's assignment
         dtype = np.result_type(u)
@@ -801,11 +721,7 @@ def _shape_op(data, v):
         placed[index] = ref_c
         return anp.where(chosen, placed, u)  # replaces a NaN too
 
-    return Step(
-        f"at{index!r}.{'add' if add else 'set'}({text}) [{label}]",
-        lambda p: call(p[-1]),
-        lambda p: at_ref(p[-1]),
-    )
+    return _on_v(data, f"at{index!r}.{method}({text})", forms, at_ref)
 
 
 def _index(data, shape, unique=False):
@@ -861,84 +777,66 @@ def _linear(data, v, pool):
     dtype = data.draw(st.sampled_from([np.float32, np.float64]), label="dtype")
     if name == "outer":
         other = _values(data, (data.draw(st.integers(0, 3)),), dtype)
-        label, call = _form(
+        forms = {
+            "engine": lambda t: engine.outer(t, other),
+            "numpy.outer": lambda t: np.outer(t, other),
+        }
+        return _on_v(  # autograd's outer VJP has its input's shape for 1-d only
             data,
-            {
-                "engine": lambda t: engine.outer(t, other),
-                "numpy.outer": lambda t: np.outer(t, other),
-            },
-        )
-        return Step(
-            f"outer(v, {other.shape}) [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: anp.outer(anp.ravel(p[-1]), other),
+            f"outer(v, {other.shape})",
+            forms,
+            lambda u: anp.outer(anp.ravel(u), other),
         )
     if name == "gram" and ndim >= 1:
-        if ndim == 1:
-            return Step(
-                "matmul(v, v)",
-                lambda p: p[-1] @ p[-1],
-                lambda p: anp.matmul(p[-1], p[-1]),
-            )
-        return Step(
-            "matmul(v, swapaxes(v))",
-            lambda p: p[-1] @ np.swapaxes(p[-1], -1, -2),
-            lambda p: anp.matmul(p[-1], anp.swapaxes(p[-1], -1, -2)),
+        axes = (-1, -2) if ndim >= 2 else (0, 0)
+        forms = {"operator @": lambda t: t @ np.swapaxes(t, *axes)}
+        return _on_v(
+            data,
+            "matmul(v, v.T)",
+            forms,
+            lambda u: anp.matmul(u, anp.swapaxes(u, *axes)),
         )
     if ndim == 0 or name == "gram":
-        other = _values(
-            data,
-            data.draw(npst.array_shapes(min_dims=0, max_dims=2, max_side=3)),
-            dtype,
-        )
-        label, call = _form(
-            data,
-            {
-                "np.dot": lambda t: np.dot(t, other),
-                "engine.dot": lambda t: engine.dot(t, other),
-            },
-        )
-        return Step(
-            f"dot(v, {other.shape}) [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: anp.dot(p[-1], other),
-        )
+        other_shape = data.draw(npst.array_shapes(min_dims=0, max_dims=2, max_side=3))
+        other = _values(data, other_shape, dtype)
+        forms = {
+            "numpy.dot": lambda t: np.dot(t, other),
+            "engine.dot": lambda t: engine.dot(t, other),
+        }
+        return _on_v(data, f"dot(v, {other.shape})", forms, lambda u: anp.dot(u, other))
     k = shape[-1]
     if name == "tensordot":
         other = _values(data, (k, data.draw(st.integers(0, 3))), dtype)
-        return Step(
+        forms = {
+            "numpy.tensordot": lambda t: np.tensordot(t, other, axes=1),
+            "engine": lambda t: engine.tensordot(t, other, axes=1),
+        }
+        return _on_v(
+            data,
             f"tensordot(v, {other.shape}, 1)",
-            lambda p: np.tensordot(p[-1], other, axes=1),
-            lambda p: anp.tensordot(p[-1], other, axes=1),
+            forms,
+            lambda u: anp.tensordot(u, other, axes=1),
         )
     if name == "einsum":
         letters = "abcd"[:ndim]
         spec = f"{letters},{letters[-1]}z->{letters[:-1]}z"
         other = _values(data, (k, data.draw(st.integers(1, 3))), dtype)
-        label, call = _form(
+        forms = {
+            "engine": lambda t: engine.einsum(spec, t, other),
+            "numpy.einsum": lambda t: np.einsum(spec, t, other),
+        }
+        return _on_v(
             data,
-            {
-                "engine": lambda t: engine.einsum(spec, t, other),
-                "numpy.einsum": lambda t: np.einsum(spec, t, other),
-            },
-        )
-        return Step(
-            f"einsum({spec!r}, v, {other.shape}) [{label}]",
-            lambda p: call(p[-1]),
-            lambda p: anp.einsum(spec, p[-1], other),
+            f"einsum({spec!r}, v, {other.shape})",
+            forms,
+            lambda u: anp.einsum(spec, u, other),
         )
     v_first = data.draw(st.booleans(), label="v first")
+    side = (data.draw(st.integers(0, 3)),) if data.draw(st.booleans()) else ()
     if v_first:
-        other_shape = (
-            (k,) if data.draw(st.booleans()) else (k, data.draw(st.integers(0, 3)))
-        )
+        other_shape = (k, *side)
     else:
-        rows = shape[-2] if ndim >= 2 else shape[0]
-        other_shape = (
-            (rows,)
-            if data.draw(st.booleans())
-            else (data.draw(st.integers(0, 3)), rows)
-        )
+        other_shape = (*side, shape[-2] if ndim >= 2 else shape[0])
     if data.draw(st.booleans(), label="as list") and name == "matmul":
         ours_other = _values(data, other_shape, np.float64).tolist()
         other, text = np.asarray(ours_other), f"list{other_shape}"
