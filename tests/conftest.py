@@ -1,13 +1,21 @@
-"""Fresh virtual environments with skvgrad and some of its extras, for the tests.
+"""Test set-up of the suite: Hypothesis profiles and fresh virtual environments.
 
-Every command that the README and the documentation give, ``pip install -e
-".[EXTRAS]"`` and then what that install is for, must work with only what the
-install brings. The tests run such commands in a new venv per set of extras:
-made by uv (an installer that stands in for pip: the same requirements, from
-the same package index, in seconds from its shared cache), without
-the system's site-packages, with skvgrad installed in editable mode from a copy
-of the checkout (so the checkout gets no build files). Each venv is made once
-per test session and shared by the tests that need the same extras.
+Hypothesis profiles, shared by the property and differential tests: ``ci``, the
+default, keeps every property test bounded (Hypothesis's 100 examples where a
+test does not set its own count; the differential tests scale theirs from
+it). ``long`` draws fifty times as many:
+``SKVGRAD_HYPOTHESIS_PROFILE=long python -m pytest ...``. Neither has a
+deadline (the machines that run the suite are shared) or an example database.
+
+Fresh virtual environments with skvgrad and some of its extras: every command
+that the README and the documentation give, ``pip install -e ".[EXTRAS]"`` and
+then what that install is for, must work with only what the install brings.
+The tests run such commands in a new venv per set of extras: made by uv (an
+installer that stands in for pip: the same requirements, from the same package
+index, in seconds from its shared cache), without the system's site-packages,
+with skvgrad installed in editable mode from a copy of the checkout (so the
+checkout gets no build files). Each venv is made once per test session and
+shared by the tests that need the same extras.
 """
 
 import os
@@ -15,9 +23,30 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+_COMMON = dict(
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("ci", max_examples=100, **_COMMON)
+settings.register_profile("long", max_examples=5_000, **_COMMON)
+settings.load_profile(os.environ.get("SKVGRAD_HYPOTHESIS_PROFILE", "ci"))
+
+# To report a failing example, Hypothesis imports libcst, whose import warns
+# of a deprecation in mypy_extensions: with every warning an error, that
+# would turn the report into an internal error that hides the failure.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    try:
+        import libcst  # noqa: F401
+    except ImportError:  # then Hypothesis does without
+        pass
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a fresh clone does not have: build output, caches, generated pages.
