@@ -344,9 +344,13 @@ ATTRIBUTES_DOC = """\
     loss_ : float
         The loss at the end of training.
     best_loss_ : float or None
-        Lowest training loss reached; None with early stopping.
+        Lowest training loss in ``loss_curve_`` (since the last fit with early
+        stopping, if any); None after a fit with early stopping, which watches
+        the validation score instead.
     loss_curve_ : list of float
-        The loss after every epoch (every iteration for "lbfgs").
+        The loss after every epoch (every iteration for "lbfgs"), with every
+        solver under one rule: warm-start fits and ``partial_fit`` extend the
+        curve, a fit without ``warm_start`` starts it anew.
     validation_scores_ : list of float or None
         Validation score (see ``scoring``) after every epoch, when there is
         validation data (early stopping, or ``X_val`` given to fit); else None.
@@ -552,9 +556,11 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         return super().__reduce_ex__(protocol)
 
     def __getstate__(self):
-        caller = sys._getframe(1).f_globals.get("__name__") or ""
-        if caller.startswith("skops."):  # skops reads the state to write it
-            self._check_saveable("skops")
+        frame = sys._getframe(1)
+        while frame.f_globals.get("__name__", "").startswith("skvgrad."):
+            frame = frame.f_back  # a subclass's __getstate__
+        if frame.f_globals.get("__name__", "").startswith("skops."):
+            self._check_saveable("skops")  # skops reads the state to write it
         return super().__getstate__()
 
     def _check_saveable(self, fmt):
@@ -719,13 +725,13 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             dtype=(np.float64, np.float32),
             reset=first_fit,
         )
-        if not first_fit:
-            self._check_output_layer(incremental)
         if y.ndim == 2 and y.shape[1] == 1 and not sp.issparse(y):
             y = column_or_1d(y, warn=True)
         y, Y = self._encode_targets(
             y, fitting=True, reset=first_fit, incremental=incremental, classes=classes
         )
+        if not first_fit:
+            self._check_output_layer(incremental)
         dtype = X.dtype if first_fit else self.coefs_[0].dtype
         X = X.astype(dtype, copy=False)
         if sp.issparse(X):
@@ -1093,7 +1099,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
 
     def _raise_diverged(self, X, Y, sample_weight, cause=None):
         """Stop training whose loss or weights are no longer finite, naming why."""
-        detail = "" if cause is None else f" Training diverged: {cause}."
+        detail = " Training diverged" + ("." if cause is None else f": {cause}.")
         raise ValueError(
             f"{self._divergence_cause(X, Y, sample_weight)}{detail}"
         ) from cause
@@ -1121,12 +1127,14 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                     "weights: its value or its gradient overflows. Use a smaller "
                     "alpha" + (", or larger sample weights." if small else ".")
                 )
-            vector = self._parameter_vector()
-            raw = self._objective.outputs(vector, X) if X.shape[0] else None
-            if raw is not None and np.isfinite(raw).all():
-                loss = self._objective.loss(raw, Y, sample_weight, scale=1.0)
-                if not np.isfinite(loss):
-                    return self._loss_cause(float(loss), Y)
+            raw = self._objective.outputs(self._parameter_vector(), X)
+            loss = self._objective.loss(raw, Y, sample_weight, scale=1.0)
+            if not np.isfinite(loss):
+                # Not finite where the network answers 0 too: the targets (or
+                # the loss function); else the outputs are too large.
+                zero = self._objective.loss(0 * Y, Y, sample_weight, scale=1.0)
+                if not np.isfinite(zero):
+                    return self._loss_cause(float(zero), Y)
         scale = float(abs(X).max()) if X.shape[0] else 0.0
         y_scale = float(np.abs(Y).max()) if Y.size else 0.0
         targets = f", the largest |y| is {y_scale:.3g}" if y_scale > 1 else ""

@@ -137,7 +137,9 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
             Non-negative weights of the samples.
         classes : array-like of shape (n_classes,), default=None
             Every class that will ever be seen; required on the first call
-            unless ``y`` is a multilabel indicator matrix.
+            unless ``y`` is a multilabel indicator matrix (whose classes are
+            its column indices: MLPClassifier requires them, skvgrad reads them
+            from ``y``).
 
         Returns
         -------
@@ -213,10 +215,10 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
 
-        Computed from the logits (log-sigmoid, log-softmax), not as the log of
-        rounded probabilities: it equals ``log(predict_proba(X))`` wherever
-        the probability is a normal floating-point number, and stays finite
-        and exact where the probability underflows to 0.
+        Where a probability is below 0.5 its log is computed from the logits
+        (log-sigmoid, log-softmax) rather than from the rounded probability:
+        the same to the last bit where the probability is a normal number, and
+        exact where it is subnormal (-inf where it underflows to 0).
 
         Parameters
         ----------
@@ -403,20 +405,36 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         logistic of the negated logit rather than one minus the second, so it
         keeps its precision where it is small. Multilabel probabilities lie
         strictly inside (0, 1): where the logistic rounds to 0 or 1, they are
-        the nearest number inside.
+        the nearest number inside. The log is ``log(proba)``, computed from the
+        logits where the probability is below 0.5: the same to the last bit
+        where the probability is a normal number, and exact below.
         """
-        if self._target_type == "multiclass":
-            return (engine.log_softmax if log else engine.softmax)(raw, axis=1)
-        if len(self.classes_) == 1:
+        multiclass = self._target_type == "multiclass"
+        if self._target_type == "binary" and len(self.classes_) == 1:
             return np.zeros_like(raw) if log else np.ones_like(raw)
-        logistic = engine.log_sigmoid if log else engine.sigmoid
-        if self._target_type == "binary":
-            return np.hstack([logistic(-raw), logistic(raw)])
-        below_one = np.nextafter(raw.dtype.type(1), 0)
-        if log:
-            return np.minimum(logistic(raw), np.log(below_one))
-        smallest = np.finfo(raw.dtype).smallest_subnormal
-        return np.clip(logistic(raw), smallest, below_one)
+        if multiclass:
+            proba = engine.softmax(raw, axis=1)
+        elif self._target_type == "binary":
+            proba = np.hstack([engine.sigmoid(-raw), engine.sigmoid(raw)])
+        else:
+            inside = (
+                np.finfo(raw.dtype).smallest_subnormal,
+                np.nextafter(raw.dtype.type(1), 0),
+            )
+            proba = np.clip(engine.sigmoid(raw), *inside)
+        if not log:
+            return proba
+        if multiclass:
+            exact = engine.log_softmax(raw, axis=1)
+        elif self._target_type == "binary":
+            exact = np.hstack([engine.log_sigmoid(-raw), engine.log_sigmoid(raw)])
+        else:
+            exact = np.clip(engine.log_sigmoid(raw), *np.log(inside))
+        with np.errstate(divide="ignore"):
+            log_proba = np.log(proba)  # -inf where a probability underflows to 0
+        small = (proba < 0.5) & (proba > 0)
+        log_proba[small] = exact[small]
+        return log_proba
 
     def _labels(self, raw):
         """Predicted labels from raw outputs: MLPClassifier's rule, a probability
@@ -469,6 +487,14 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
             self._label_values = _label_coding(y)
             self.classes_ = np.arange(y.shape[1])
             self._target_type = "multilabel-indicator"
+            if classes is not None and not np.array_equal(
+                np.unique(classes), self.classes_
+            ):
+                raise ValueError(
+                    f"classes={np.unique(classes)!r} are not the labels of y: for "
+                    "multilabel targets the classes are the indices of y's "
+                    f"{y.shape[1]} columns, {self.classes_!r} (they may be omitted)."
+                )
             return
         labels = np.unique(y)
         if incremental:
@@ -495,15 +521,6 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
                 f"{name} has shape {np.shape(y)} ({kind} targets), but the model is "
                 f"fitted on {self._target_type} targets{labels}."
             )
-        if multilabel:
-            values = set(np.unique(y).tolist())
-            if not values <= set(np.asarray(self._label_values).tolist()):
-                raise ValueError(
-                    f"{name} codes its labels with {sorted(values)}, but the model "
-                    f"was fitted with {np.asarray(self._label_values).tolist()}."
-                )
-            return
-        labels = np.unique(y)
         if (
             incremental
             and classes is not None
@@ -513,6 +530,15 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
                 f"classes={np.unique(classes)!r} is not the same as on the "
                 f"previous call to partial_fit, was: {self.classes_!r}."
             )
+        if multilabel:
+            values = set(np.unique(y).tolist())
+            if not values <= set(np.asarray(self._label_values).tolist()):
+                raise ValueError(
+                    f"{name} codes its labels with {sorted(values)}, but the model "
+                    f"was fitted with {np.asarray(self._label_values).tolist()}."
+                )
+            return
+        labels = np.unique(y)
         if (
             fitting
             and self.warm_start

@@ -1409,8 +1409,7 @@ def test_binary_probabilities_are_mlpclassifiers_unclipped_logistic():
     log_proba = ours.predict_log_proba(X[:2])
     assert log_proba[0, 1] < -55
     assert_allclose(log_proba[0, 1], np.log(ref_proba[0, 1]), rtol=1e-6)
-    # log(proba) of a probability rounded near 1 is off by up to eps.
-    assert_allclose(log_proba, np.log(proba), rtol=1e-12, atol=np.finfo(float).eps)
+    assert_allclose(log_proba, np.log(proba), rtol=1e-14)
 
 
 # Prediction consistency ---------------------------------------------------------------
@@ -1437,12 +1436,14 @@ def test_predict_is_argmax_of_predict_proba(target, solver, dtype):
     assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6 if dtype == np.float32 else 1e-12)
     assert_array_equal(clf.predict(X_far), clf.classes_[np.argmax(proba, axis=1)])
     log_proba = clf.predict_log_proba(X_far)
-    assert log_proba.dtype == dtype and np.isfinite(log_proba).all()
-    # log(predict_proba) wherever the probability is a normal number; beyond,
-    # the log is still exact where the probability has underflowed.
-    normal = proba >= np.finfo(dtype).tiny
+    assert log_proba.dtype == dtype
     with np.errstate(divide="ignore"):
-        assert_allclose(log_proba[normal], np.log(proba[normal]), rtol=1e-6, atol=1e-6)
+        expected = np.log(proba)
+    finite = np.isfinite(expected)  # log(0) is -inf in both
+    assert_array_equal(np.isfinite(log_proba), finite)
+    # The same where the probability is a normal number; exact below it.
+    normal = proba >= np.finfo(dtype).tiny
+    assert_allclose(log_proba[normal], expected[normal], rtol=1e-6, atol=1e-7)
     assert clf.score(X, np.array(["a", "b", "c"])[y]) > 0.8
 
 
@@ -2667,6 +2668,23 @@ def test_multilabel_coding_must_stay_the_same_in_partial_fit():
     clf.partial_fit(X_ML, np.where(Y_ML == 1, 1, -1))
     with pytest.raises(ValueError, match=r"codes its labels with \[0, 1\].*\[-1, 1\]"):
         clf.partial_fit(X_ML, Y_ML)
+
+
+def test_multilabel_partial_fit_checks_the_classes_it_is_given():
+    # MLPClassifier requires classes=[0, 1, 2] (the column indices) on the first
+    # call; skvgrad reads them from y, and checks them when they are given.
+    for classes in ([0, 1], [1, 2, 3]):
+        clf = MLPAutogradClassifier((4,), random_state=0)
+        with pytest.raises(ValueError, match=r"not the labels of y.*\[0, 1, 2\]"):
+            clf.partial_fit(X_ML, Y_ML, classes=classes)
+        with pytest.raises(ValueError):
+            MLPClassifier((4,), random_state=0).partial_fit(X_ML, Y_ML, classes=classes)
+    given = MLPAutogradClassifier((4,), random_state=0)
+    given.partial_fit(X_ML, Y_ML, classes=[0, 1, 2])
+    omitted = MLPAutogradClassifier((4,), random_state=0).partial_fit(X_ML, Y_ML)
+    assert_params_close(given, omitted, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="not the same as on the previous call"):
+        given.partial_fit(X_ML, Y_ML, classes=[0, 1])
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
