@@ -412,16 +412,17 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         multiclass = self._target_type == "multiclass"
         if self._target_type == "binary" and len(self.classes_) == 1:
             return np.zeros_like(raw) if log else np.ones_like(raw)
+        output = nn.OUTPUTS[self.out_activation_]
         if multiclass:
-            proba = engine.softmax(raw, axis=1)
+            proba = output(raw)
         elif self._target_type == "binary":
-            proba = np.hstack([engine.sigmoid(-raw), engine.sigmoid(raw)])
+            proba = np.hstack([output(-raw), output(raw)])
         else:
             inside = (
                 np.finfo(raw.dtype).smallest_subnormal,
                 np.nextafter(raw.dtype.type(1), 0),
             )
-            proba = np.clip(engine.sigmoid(raw), *inside)
+            proba = np.clip(output(raw), *inside)
         if not log:
             return proba
         if multiclass:
