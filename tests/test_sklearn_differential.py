@@ -39,7 +39,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
@@ -58,6 +58,12 @@ with warnings.catch_warnings(), contextlib.suppress(ImportError):
 PROFILE = os.environ.get("SKVGRAD_HYPOTHESIS_PROFILE", "ci")
 if PROFILE not in ("ci", "long"):
     raise ValueError(f"SKVGRAD_HYPOTHESIS_PROFILE is 'ci' or 'long', not {PROFILE!r}")
+
+
+def note(text):
+    """Count ``text`` in hypothesis's statistics (when run by hypothesis)."""
+    if currently_in_test_context():
+        event(text)
 
 
 def examples(ci, long):
@@ -536,7 +542,7 @@ def run(task, scenario):
             assert_clear(our_exc)
             assert state(ours) == before, "a failed call changed the model"
         if their_exc is not None:
-            event(f"{method} raised {type(their_exc).__name__} in scikit-learn")
+            note(f"{method} raised {type(their_exc).__name__} in scikit-learn")
             theirs = saved  # scikit-learn's failed call may have changed it
             if our_exc is None:
                 reason = documented_success(their_exc, method, multilabel, differs_by)
@@ -577,21 +583,152 @@ def run(task, scenario):
         if method == "fit":
             history["early_stopped_fit"] = ours.early_stopping and solver != "lbfgs"
         exactness = exactness_of(ours, task, data_kind["x_kind"], history)
-        event(f"compared {method} ({'no numbers' if exactness is None else exactness})")
+        note(f"compared {method} ({'no numbers' if exactness is None else exactness})")
         compare(ours, theirs, history["probe"], task, exactness, history)
-    return "agreed"
+    return history["differs_by"] or "agreed"
 
 
 @examples(ci=200, long=10_000)
 @given(scenario=scenarios("classifier"))
 def test_classifier_follows_mlpclassifier(scenario):
-    event(f"ended: {run('classifier', scenario)}")
+    note(f"ended: {run('classifier', scenario)}")
 
 
 @examples(ci=200, long=10_000)
 @given(scenario=scenarios("regressor"))
 def test_regressor_follows_mlpregressor(scenario):
-    event(f"ended: {run('regressor', scenario)}")
+    note(f"ended: {run('regressor', scenario)}")
+
+
+def found(**changes):
+    """The parameters of an example the long profile found: defaults but these."""
+    return {
+        "solver": "adam",
+        "hidden_layer_sizes": (3,),
+        "activation": "identity",
+        "alpha": 0.0,
+        "batch_size": "auto",
+        "learning_rate": "constant",
+        "learning_rate_init": 0.001,
+        "power_t": 0.5,
+        "max_iter": 1,
+        "shuffle": False,
+        "random_state": 0,
+        "tol": 1e-4,
+        "warm_start": False,
+        "momentum": 0.0,
+        "nesterovs_momentum": False,
+        "early_stopping": False,
+        "validation_fraction": 0.2,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "epsilon": 1e-8,
+        "n_iter_no_change": 1,
+        "max_fun": 15000,
+        **changes,
+    }
+
+
+def data_kind(target, x_kind="dense", weights=None, n=24, n_features=2, seed=0):
+    return dict(
+        target=target, x_kind=x_kind, weights=weights, n=n, n_features=n_features,
+        seed=seed,
+    )  # fmt: skip
+
+
+# The examples the long profile found, each ending as the README says.
+FOUND = {
+    "zero-weight-batch": (
+        "classifier",
+        (
+            found(),
+            data_kind("binary", weights="int"),
+            [("set_params", {"batch_size": 5}), ("partial_fit", "tail")],
+        ),
+        "zero_weight_batch",
+    ),
+    "zero-weight-batch-regressor": (
+        "regressor",
+        (
+            found(early_stopping=True, loss="poisson", random_state=1),
+            data_kind("counts", weights="int", n=33, seed=59),
+            [("set_params", {"batch_size": 5}), ("fit", "all")],
+        ),
+        "zero_weight_batch",
+    ),
+    "partial-fit-under-warm-start": (
+        "classifier",
+        (
+            found(warm_start=True),
+            data_kind("multiclass", n_features=1, seed=189),
+            [("partial_fit", "tail")],
+        ),
+        "warm_partial_fit",
+    ),
+    "float32-log-loss-clipped": (
+        "classifier",
+        (
+            found(hidden_layer_sizes=(4, 3), random_state=4473),
+            data_kind("multiclass", x_kind="float32", n=53, seed=45),
+            [("fit", "fewer_features")],
+        ),
+        "clipped_log_loss",
+    ),
+    "poisson-diverges-in-skvgrad": (
+        "regressor",
+        (
+            found(
+                solver="sgd",
+                hidden_layer_sizes=(5,),
+                learning_rate_init=0.1,
+                max_iter=2,
+                random_state=29235,
+                early_stopping=True,
+                loss="poisson",
+            ),
+            data_kind("counts"),
+            [("fit", "all")],
+        ),
+        "poisson_start",
+    ),
+    "poisson-diverges-in-mlpregressor": (
+        "regressor",
+        (
+            found(
+                solver="sgd",
+                learning_rate_init=0.01,
+                batch_size=7,
+                random_state=21908,
+                loss="poisson",
+            ),
+            data_kind("counts", n_features=4),
+            [("fit", "fewer_features")],
+        ),
+        "poisson_start",
+    ),
+    "lbfgs-relu-warm-start": (
+        "classifier",
+        (
+            found(
+                solver="lbfgs",
+                hidden_layer_sizes=(4, 3),
+                activation="relu",
+                max_iter=2,
+                random_state=1684,
+                warm_start=True,
+            ),
+            data_kind("multilabel", weights="int", n_features=1, seed=29),
+            [("fit", "head"), ("fit", "head")],
+        ),
+        "agreed",  # lbfgs on a relu network: compared without numbers
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(FOUND))
+def test_the_differences_found_stay_documented(name):
+    task, scenario, outcome = FOUND[name]
+    assert run(task, scenario) == outcome
 
 
 # Invariants of what scikit-learn's MLPs do not have ------------------------------
