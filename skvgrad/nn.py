@@ -119,16 +119,10 @@ def dense(h, W, b, activation):
 # Output layers -----------------------------------------------------------------------
 
 
-def _logistic_proba(z):
-    """Probabilities of independent logistic outputs, kept inside (0, 1)."""
-    eps = np.finfo(z.dtype).eps
-    return np.clip(engine.sigmoid(z), eps, 1 - eps)
-
-
 OUTPUTS = {
     "identity": identity,
     "exp": engine.exp,
-    "logistic": _logistic_proba,
+    "logistic": engine.sigmoid,
     "softmax": lambda z: engine.softmax(z, axis=1),
 }
 """Output layers by name: from the raw outputs (the last layer's
@@ -629,6 +623,11 @@ class Objective:
         """The weights and intercepts: views of ``vector`` in their shapes."""
         views = unpack(vector, self.shapes)
         return views[: self.n_layers], views[self.n_layers :]
+
+    def outputs(self, vector, X):
+        """The raw outputs at ``vector``: the network without dropout or a graph."""
+        coefs, intercepts = self.params(vector)
+        return predict(coefs, intercepts, X, self.activation)
 
     def __call__(self, vector, X, Y, sample_weight):
         """The data term, the penalty term and the gradient at ``vector``.

@@ -237,3 +237,29 @@ def test_readme_commands_come_first():
     )
     assert "docs/demo.png" in text
     assert_valid_png(ROOT / "docs" / "demo.png")
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+def test_plot_callbacks_shows_what_ended_the_fit_and_whole_progress_rows(
+    quick, fresh_venv, example_extras, tmp_path
+):
+    # What the gallery shows (--quick) and the full run: the title and the
+    # printed line say what ended the fit, and rich's rows are not cut to "1…"
+    # in a log (or the gallery's page).
+    args = ["--output", tmp_path / "out"] + (["--quick"] if quick else [])
+    result = run_example(
+        fresh_venv, example_extras, "plot_callbacks.py", args, tmp_path
+    )
+    output = result.stdout + result.stderr
+    max_iter = 20 if quick else 100
+    [(epochs, loss)] = re.findall(
+        r"^StopBelowLoss\(0\.1\) stopped the fit after (\d+) epochs; training loss "
+        r"(0\.0\d+)$",
+        result.stdout,
+        re.M,
+    )
+    assert int(epochs) < max_iter and float(loss) < 0.1
+    rows = [line for line in output.splitlines() if "GridSearchCV - " in line]
+    assert len(rows) == 9, output  # the search, its 6 fits, the refit
+    assert all(row.rstrip().split()[-2] == "100%" for row in rows), output
+    assert "…" not in output
