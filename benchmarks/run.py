@@ -26,10 +26,12 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from benchmarks import (  # noqa: E402
     _harness,
+    bench_compare,
     bench_engine,
     bench_fit_digits,
     bench_fit_large,
     bench_gemm,
+    bench_onnx,
     bench_predict,
     bench_seed,
 )
@@ -43,6 +45,8 @@ BENCHMARKS = {
         bench_fit_large,
         bench_predict,
         bench_gemm,
+        bench_compare,
+        bench_onnx,
     )
 }
 

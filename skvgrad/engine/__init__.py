@@ -26,8 +26,8 @@ from skvgrad.engine.autodiff import (
 )
 from skvgrad.engine.ops import *  # noqa: F403  (the operations: ops.__all__)
 from skvgrad.engine.ops import __all__ as _operations
-from skvgrad.engine.tensor import Tensor, primitive
 from skvgrad.engine.replay import replayed
+from skvgrad.engine.tensor import Tensor, primitive
 from skvgrad.engine.tracing import Trace, TraceError, trace
 
 __all__ = [

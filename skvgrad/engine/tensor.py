@@ -4,8 +4,8 @@ This module knows no operator: arithmetic, methods such as ``.exp()`` and NumPy'
 dispatch protocols are attached to :class:`Tensor` one layer up, by
 :mod:`skvgrad.engine.ops` and :mod:`skvgrad.engine.numpy_api`. What is here is
 the Tensor's data and Python protocols (truth value, length, iteration, hashing
-by identity, conversion), how an operation records itself, and how gradients
-flow back.
+by identity, conversion to numbers), how an operation records itself, and how
+gradients flow back.
 
 A recorded node keeps ``_parents`` (its Tensor inputs), ``_vjps`` (one
 vector-Jacobian product per parent, called as ``vjp(g, ans, *_args)``) and
@@ -31,6 +31,7 @@ import scipy.sparse
 _next_order = itertools.count().__next__  # creation order: inputs before results
 _LEAF = ()  # the ``_vjps`` of a leaf
 _tracing = set()  # the threads (identities) in which a grad transform is tracing
+_traced_leaves = set()  # the leaves of the functions grad transforms are running
 _recorders = {}  # thread identity -> the Recorder of skvgrad.engine.tracing in it
 _PUBLIC = {}  # a primitive's forward function -> the operation users call
 
@@ -93,15 +94,18 @@ class Tensor:
     run the engine's operation; one the engine lacks raises a TypeError. Python's
     protocols behave as on arrays: ``==`` compares elementwise, ``bool`` of more
     than one element raises, a 0-d Tensor is not iterable. A Tensor never turns
-    into a number or a float array by itself (``float(t)`` raises): ``t.value``
-    and ``t.item()`` leave the graph explicitly. Tensors are immutable:
-    ``t.at[index].set(v)`` is the functional form of ``t[index] = v``.
+    into a number or an array by itself (``float(t)``, ``np.asarray(t)`` and
+    ``ndarray.dot(t)`` raise): ``t.value`` and ``t.item()`` leave the graph
+    explicitly. Tensors are immutable: ``t.at[index].set(v)`` is the functional
+    form of ``t[index] = v``.
 
     Methods, attached by :mod:`skvgrad.engine.ops`, mirror the engine's
     functions: ``exp log log1p expm1 sqrt square abs sign sin cos tanh sigmoid
     relu softplus log_sigmoid sum mean max min prod var std cumsum logsumexp
     softmax log_softmax clip reshape transpose squeeze flatten ravel swapaxes
-    take pad matmul dot``, with ``.T`` and ``.at``.
+    take pad matmul dot astype copy``, with ``.T`` and ``.at``; ``any`` and
+    ``all`` read the values. Another ndarray attribute raises an
+    AttributeError that says what to use instead.
 
     Parameters
     ----------
@@ -211,7 +215,7 @@ class Tensor:
         if self._value.size != 1:
             raise ValueError(
                 "The truth value of a Tensor with more than one element is "
-                "ambiguous. Use a.any() or a.all()"
+                "ambiguous. Use t.any() or t.all()"
                 if self._value.size
                 else "The truth value of an empty Tensor is ambiguous."
             )
@@ -227,23 +231,6 @@ class Tensor:
 
     def __complex__(self):
         raise TypeError(_LEAVES_THE_GRAPH.format(what="complex()"))
-
-    def __array__(self, dtype=None, copy=None):
-        # NumPy and SciPy code that is not dispatched to the engine sees an opaque
-        # 0-d object array holding the Tensor, never its numbers: a float array
-        # would silently drop the gradient. (SciPy's sparse matmul then returns
-        # NotImplemented, and ``sparse @ t`` runs ``t.__rmatmul__``.)
-        if _recorders:
-            _escaped(self, "converts a Tensor to an array")
-        if dtype is not None and np.dtype(dtype) != object:
-            raise TypeError(
-                _LEAVES_THE_GRAPH.format(
-                    what=f"Conversion to a {np.dtype(dtype)} array"
-                )
-            )
-        box = np.empty((), dtype=object)
-        box[()] = self
-        return box
 
     def backward(self, grad=None):
         """Fill ``.grad`` of every Tensor this one depends on.
@@ -569,7 +556,7 @@ def _unary_op(forward, vjps):
 
     def op(x, *rest, **kwargs):
         if not isinstance(x, Tensor):
-            return forward(x, *rest, **kwargs)
+            return forward(_operand(x), *rest, **kwargs)
         v = x._value
         if rest or kwargs:
             plain = _plain(kwargs) if kwargs else kwargs
@@ -601,7 +588,7 @@ def _lean_unary_op(forward, vjps):
 
     def op(x):
         if not isinstance(x, Tensor):
-            return forward(x)
+            return forward(_operand(x))
         v = x._value
         ans = forward(v)
         if type(ans) is not np.ndarray:
@@ -649,10 +636,16 @@ def _constant(number, dtype):
     return value
 
 
+def _operand(x):
+    """A constant operand: a list or tuple as the array NumPy makes of it."""
+    return np.asarray(x) if type(x) in (list, tuple) else x
+
+
 def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False):
     """The operation of a primitive with two differentiable inputs.
 
-    A Python number among the inputs becomes a 0-d array of the other input's
+    A list or tuple among the inputs becomes the array NumPy makes of it. A
+    Python number becomes a 0-d array of the other input's
     dtype (what NumPy's NEP 50 computes with anyway, and much faster in NumPy's
     ufuncs), unless ``numbers_as_arrays`` is False (``x ** 2`` is fastest with
     a Python exponent). A VJP's gradient is summed back and cast
@@ -706,7 +699,7 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                     parents, pulls = (a,), raw_a
                 else:
                     refuse_sparse(b)
-                    bv = b
+                    bv = _operand(b)
                     ans = _real(forward(av, bv), forward)
                     exact = ans.shape == av.shape and ans.dtype == av.dtype
                     parents, pulls = (a,), raw_a if exact else fit_a
@@ -725,12 +718,12 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                     parents, pulls = (b,), raw_b
                 else:
                     refuse_sparse(a)
-                    av = a
+                    av = _operand(a)
                     ans = _real(forward(av, bv), forward)
                     exact = ans.shape == bv.shape and ans.dtype == bv.dtype
                     parents, pulls = (b,), raw_b if exact else fit_b
             else:
-                return forward(a, b)
+                return forward(_operand(a), _operand(b))
             out = _new(Tensor)
             out._value = ans
             out.grad = None
@@ -757,17 +750,17 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                 if type(b) in _NUMBERS:
                     bv = _constant(b, av.dtype) if convert else b
                 else:
-                    bv, other = b, True
+                    bv, other = _operand(b), True
                 parents = (a,)
         elif isinstance(b, Tensor):
             bv = b._value
             if type(a) in _NUMBERS:
                 av = _constant(a, bv.dtype) if convert else a
             else:
-                av, other = a, True
+                av, other = _operand(a), True
             parents = (b,)
         else:
-            return forward(a, b, *rest, **kwargs)
+            return forward(_operand(a), _operand(b), *rest, **kwargs)
         plain = _plain(kwargs) if kwargs else kwargs
         ans = forward(av, bv, *rest, **plain)
         args = (av, bv, *rest)
@@ -936,12 +929,34 @@ def _sum_leading(grad, n):
     return total if total.shape == rest else total.reshape(rest)
 
 
-def _released():
+def _released(kind):
+    """The error for a pass that reached a node an earlier pass released."""
+    if kind is _FAILED:
+        return RuntimeError(
+            "backward() was called on a result whose earlier backward() stopped "
+            "at an error: that pass released the part of the graph it went "
+            "through. Compute the result again, then call backward()."
+        )
     return RuntimeError(
         "backward() reached a part of the graph that an earlier backward() "
-        "already went through and released. Each pass frees the graph it "
-        "traverses; to differentiate several results that share a graph, "
-        "differentiate their sum, or compute them again."
+        "already went through and released (completely, or up to an error). "
+        "Each pass frees the graph it traverses; to differentiate several "
+        "results that share a graph, differentiate their sum, or compute them "
+        "again."
+    )
+
+
+_FAILED = False  # the ``_vjps`` of the root of a backward pass that raised
+
+
+def _outside(tensor):
+    """The error for a transform whose function uses a Tensor made before it."""
+    return NotImplementedError(
+        f"The differentiated function uses a Tensor of shape {tensor.shape} "
+        "created outside it: the derivative returned would be a constant with "
+        "respect to that Tensor, silently wrong if differentiated again "
+        "(higher-order derivatives are not supported). Use t.value inside the "
+        "function for a constant, or make the Tensor's data an argument."
     )
 
 
@@ -951,30 +966,51 @@ def _add(a, b):
     return total if type(total) is np.ndarray else np.asarray(total)
 
 
-def backward(root, grad, retain=False):
+def _check_reached(leaf, since):
+    """Raise if a pass with ``since`` (see :func:`backward`) must not reach ``leaf``."""
+    if leaf._order < since:
+        raise _outside(leaf)
+    if _traced_leaves and leaf in _traced_leaves:
+        raise _higher_order(
+            "backward() reached a Tensor that a transform (grad, vjp, ...) is "
+            "differentiating in another thread"
+        )
+
+
+def backward(root, grad, retain=False, since=0):
     """Run the reverse pass from ``root`` seeded with ``grad``; release the graph.
 
     A Tensor is always created after its inputs, so taking the Tensors that
     received a gradient newest first (a heap on creation order) visits every
     Tensor after all of the Tensors made from it: each VJP is called once, with
-    the complete gradient. An intermediate Tensor accumulates its gradient in
-    ``.grad``; leaves accumulate in a dict and receive their own array at the
-    end. With ``retain`` the graph is kept (and intermediate ``.grad`` cleared),
-    for one more pass.
+    the complete gradient. The pass keeps track of the Tensors it is waiting
+    for (never trusting a ``.grad`` the user may have set: it overwrites it);
+    an intermediate Tensor accumulates its gradient in
+    ``.grad``, leaves in a dict and receive their own array at the end. With
+    ``retain`` the graph is kept (and intermediate ``.grad`` cleared), for one
+    more pass.
+
+    A transform passes ``since``, the creation number of its first leaf: a leaf
+    created before it is one the function closes over, and reaching it raises
+    (its derivative would be returned as a constant) before any leaf's gradient
+    is written. A pass never writes the gradient of a leaf that a transform is
+    tracing in another thread.
     """
     vjps = root._vjps
-    if vjps is None:
-        raise _released()
     if vjps is _LEAF:
+        _check_reached(root, since)
         root.grad = grad
         return
+    if not vjps:
+        raise _released(vjps)
     root.grad = grad
     leaves = {}  # leaf -> gradient
     borrowed = set()  # leaves whose gradient is an array another Tensor holds
     visited = []
-    # The Tensors waiting for their VJPs: a heap on creation order, plus the
-    # newest one held apart (in a chain, the only one: no heap operations).
-    heap = []
+    # The Tensors given a gradient and waiting for their VJPs: a heap on creation
+    # order (and the set of its Tensors), plus the newest one held apart (in a
+    # chain, the only one: no heap operations).
+    heap, queued = [], set()
     pending = root
     pop, push, leaf = heapq.heappop, heapq.heappush, _LEAF
     try:
@@ -983,6 +1019,7 @@ def backward(root, grad, retain=False):
                 node, pending = pending, None
             elif heap:
                 node = pop(heap)[1]
+                queued.discard(node)
             else:
                 break
             g = node.grad
@@ -1008,22 +1045,26 @@ def backward(root, grad, retain=False):
                     else:
                         leaves[parent] = _add(seen, pg)
                         borrowed.discard(parent)
-                elif kind is None:
-                    raise _released()
-                elif parent.grad is None:
+                elif not kind:
+                    raise _released(kind)
+                elif parent is pending or (queued and parent in queued):
+                    parent.grad = _add(parent.grad, pg)
+                else:  # first reached: its .grad, if any, is not of this pass
                     parent.grad = pg
                     if pending is None:
                         pending = parent
                     else:
                         push(heap, (-parent._order, parent))
-                else:
-                    parent.grad = _add(parent.grad, pg)
+                        queued.add(parent)
                 if n == 1:
                     break
                 i += 1
                 if i == n:
                     break
                 parent, vjp = parents[i], vjps[i]
+        if since or _traced_leaves:
+            for reached in leaves:
+                _check_reached(reached, since)
     except BaseException:
         for _, node in heap:  # drop partial sums, so that nothing stale remains
             node.grad = None
@@ -1031,6 +1072,8 @@ def backward(root, grad, retain=False):
             pending.grad = None
         for node in visited:
             node.grad = None
+        if not retain:
+            root._vjps = _FAILED
         raise
     for node in visited:
         node.grad = None

@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from skvgrad.engine import tensor as _tensor
+from skvgrad.engine.ops import astype
 from skvgrad.engine.tensor import Tensor
 
 __all__ = ["Step", "Trace", "TraceError", "Var", "trace"]
@@ -74,8 +75,9 @@ class Var:
 class Step(NamedTuple):
     """One operation of a trace: ``out = op(*args, **kwargs)``.
 
-    ``op`` is the engine operation (``engine.exp``, ...), a NumPy ufunc for
-    the recorded comparisons and logical operators, or :func:`astype`.
+    ``op`` is the engine operation (``engine.exp``, ``engine.astype``, ...,
+    which also casts a recorded ``mask.astype``), or a NumPy ufunc for the
+    recorded comparisons and logical operators.
     ``args`` and ``kwargs`` hold :class:`Var` objects where they are traced
     values and constants elsewhere.
     """
@@ -84,11 +86,6 @@ class Step(NamedTuple):
     args: tuple
     kwargs: dict
     out: Var
-
-
-def astype(x, dtype):
-    """``x`` cast to ``dtype``: the operation of a recorded ``mask.astype``."""
-    return np.asarray(x).astype(dtype)
 
 
 class Trace:
@@ -150,7 +147,9 @@ class Trace:
 
         for step in self.steps:
             kwargs = {k: get(v) for k, v in step.kwargs.items()}
-            values[step.out.index] = step.op(*get(step.args), **kwargs)
+            # An ndarray, as a Tensor holds: NumPy computes some operations on
+            # its scalars (0-d results) otherwise, with other roundings.
+            values[step.out.index] = np.asarray(step.op(*get(step.args), **kwargs))
         return _map(self.output, get)
 
 

@@ -173,7 +173,8 @@ def test_same_trace_tells_frozen_random_draws():
 
     x = np.ones(3)
     assert not same_trace(trace(noisy, x), trace(noisy, x))
-    assert same_trace(trace(seed_loss, *seed_arrays(3)), trace(seed_loss, *seed_arrays(3)))
+    arrays = seed_arrays(3)
+    assert same_trace(trace(seed_loss, *arrays), trace(seed_loss, *arrays))
 
 
 # replayed: the opt-in value_and_grad ------------------------------------------------
