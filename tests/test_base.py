@@ -368,7 +368,11 @@ def test_partial_fit_after_changing_the_solver_starts_a_fresh_optimizer(
 
 
 class _InterruptAfter:
-    """A module-level activation (tanh) that raises KeyboardInterrupt at call n."""
+    """A module-level activation (tanh) that raises KeyboardInterrupt at call n.
+
+    It reads the shape of its input's values, which a trace cannot hold, so
+    training differentiates it on the graph and calls it at every step.
+    """
 
     def __init__(self, n):
         self.n, self.calls = n, 0
@@ -377,6 +381,8 @@ class _InterruptAfter:
         self.calls += 1
         if self.calls == self.n:
             raise KeyboardInterrupt
+        if isinstance(z, engine.Tensor):
+            z.value.shape  # noqa: B018  (untraceable: called at every step)
         return engine.tanh(z)
 
 

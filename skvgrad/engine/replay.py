@@ -34,6 +34,7 @@ Examples
 """
 
 import functools
+import math
 
 import numpy as np
 
@@ -167,7 +168,9 @@ class _Compiler:
             return f"v{item.index}"
         if type(item) in (tuple, list) and any(isinstance(i, Var) for i in item):
             raise TraceError("A traced value inside a list argument is not replayed.")
-        if item is None or type(item) in (bool, int, float, str):
+        if item is None or type(item) in (bool, int, str):
+            return repr(item)
+        if type(item) is float and math.isfinite(item):  # repr(inf) is no literal
             return repr(item)
         return self.name(item)
 

@@ -160,6 +160,17 @@ def test_plans_check_their_inputs():
         plan([1.0, 2.0, 3.0])
 
 
+def test_constants_of_any_value_are_replayed():
+    def fun(x):
+        return (x * np.inf + x * np.nan + x * -0.0 + x * 1e-300 + x * True).sum()
+
+    x = np.array([1.0, -2.0])
+    value, (g,) = Plan(trace(fun, x), wrt=[0])(x)
+    expected_value, expected = engine.value_and_grad(fun)(x)
+    assert_array_equal(value, expected_value)
+    assert_array_equal(g, expected)
+
+
 def test_a_plan_needs_one_number_computed_from_the_inputs():
     with pytest.raises(TraceError, match="one number"):
         Plan(trace(lambda x: x * 2, np.ones(3)), wrt=[0])
