@@ -359,10 +359,14 @@ def _escaped(tensor, what):
         recorder.escape(tensor, what)
 
 
-def _recorded_value(op, args, ans):
-    """``ans = op(*args)`` without a gradient, recorded (and traced) if need be."""
+def _recorded_value(op, args, ans, kwargs=None):
+    """``ans = op(*args)`` without a gradient, recorded (and traced) if need be:
+    an operation on no Tensor but on a traced comparison's result is part of
+    the record too."""
     recorder = _recorders.get(threading.get_ident())
-    return ans if recorder is None else recorder.value_step(op, args, ans)
+    if recorder is None:
+        return ans
+    return recorder.value_step(_PUBLIC.get(op, op), args, ans, kwargs)
 
 
 def _recorded_condition(condition, plain):
@@ -449,7 +453,8 @@ def primitive(forward=None, *, into=None):
                 values.append(arg)
             i += 1
         if not parents:
-            return forward(*args, **kwargs)[0]
+            ans = forward(*args, **kwargs)[0]
+            return _recorded_value(forward, args, ans, kwargs) if _recorders else ans
         ans, vjps = forward(*values, **(_plain(kwargs) if kwargs else kwargs))
         if type(ans) is not np.ndarray or ans.dtype.kind != "f":
             ans = _real(ans, forward)
@@ -556,7 +561,10 @@ def _unary_op(forward, vjps):
 
     def op(x, *rest, **kwargs):
         if not isinstance(x, Tensor):
-            return forward(_operand(x), *rest, **kwargs)
+            ans = forward(_operand(x), *rest, **kwargs)
+            if _recorders:
+                return _recorded_value(forward, (x, *rest), ans, kwargs)
+            return ans
         v = x._value
         if rest or kwargs:
             plain = _plain(kwargs) if kwargs else kwargs
@@ -588,7 +596,8 @@ def _lean_unary_op(forward, vjps):
 
     def op(x):
         if not isinstance(x, Tensor):
-            return forward(_operand(x))
+            ans = forward(_operand(x))
+            return _recorded_value(forward, (x,), ans) if _recorders else ans
         v = x._value
         ans = forward(v)
         if type(ans) is not np.ndarray:
@@ -723,7 +732,8 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                     exact = ans.shape == bv.shape and ans.dtype == bv.dtype
                     parents, pulls = (b,), raw_b if exact else fit_b
             else:
-                return forward(_operand(a), _operand(b))
+                ans = forward(_operand(a), _operand(b))
+                return _recorded_value(forward, (a, b), ans) if _recorders else ans
             out = _new(Tensor)
             out._value = ans
             out.grad = None
@@ -760,7 +770,10 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                 av, other = _operand(a), True
             parents = (b,)
         else:
-            return forward(_operand(a), _operand(b), *rest, **kwargs)
+            ans = forward(_operand(a), _operand(b), *rest, **kwargs)
+            if _recorders:
+                return _recorded_value(forward, (a, b, *rest), ans, kwargs)
+            return ans
         plain = _plain(kwargs) if kwargs else kwargs
         ans = forward(av, bv, *rest, **plain)
         args = (av, bv, *rest)
@@ -805,7 +818,8 @@ def _variadic_op(forward, vjp):
             if isinstance(arg, Tensor):
                 break
         else:
-            return forward(*args, **kwargs)
+            ans = forward(*args, **kwargs)
+            return _recorded_value(forward, args, ans, kwargs) if _recorders else ans
         values = tuple([_value(a) for a in args])
         plain = _plain(kwargs) if kwargs else kwargs
         ans = _real(forward(*values, **plain), forward)
