@@ -31,7 +31,7 @@ from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, gen_batches, shuffle
+from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -434,6 +434,8 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         "scoring": [str, callable, None],
     }
 
+    _replay = True  # trace the objective once per batch shape and replay it
+
     # Public API ------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -761,7 +763,13 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         if validation is not None:
             validation = self._check_validation(validation, dtype)
         self._objective = nn.Objective(
-            layer_units, self.activation, self._loss(), self.alpha, dropout, rng
+            layer_units,
+            self.activation,
+            self._loss(),
+            self.alpha,
+            dropout,
+            rng,
+            replay=self._replay,
         )
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         hooks = _Hooks(ctx, self, X_given, y_given, metadata)
@@ -948,7 +956,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                 for _ in range(n_epochs):
                     hooks.begin()
                     if self.shuffle:
-                        order = shuffle(order, random_state=rng)
+                        order = _shuffled(order, rng)
                     flat, loss = self._fit_epoch(
                         X, Y, sample_weight, order, batch_size, flat, optimizer
                     )
@@ -987,27 +995,33 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
 
         Returns the new parameter vector and the epoch's loss: the mean of the
         batch losses weighted by the batches' weights (their sizes without
-        sample weights, which is scikit-learn's MLP's mean).
+        sample weights, which is scikit-learn's MLP's mean). The steps update
+        a private copy of ``flat`` in place; what is returned is a new array,
+        never written to afterwards (``coefs_`` and the early-stopping best
+        may be views of it).
         """
+        work = flat.copy()
+        grad = np.empty_like(work)
+        batches = _Batches(X, Y, sample_weight)
         accumulated = total = 0.0
         for batch in gen_batches(X.shape[0], batch_size):
             idx = batch if order is None else order[batch]
-            sw = None if sample_weight is None else sample_weight[idx]
+            X_batch, Y_batch, sw = batches.take(idx)
             weight = batch.stop - batch.start if sw is None else float(sw.sum())
             if weight == 0:
                 continue  # nothing to learn from, and no loss to divide
-            loss, flat = self._train_step(flat, optimizer, X[idx], Y[idx], sw)
+            loss = self._train_step(work, grad, optimizer, X_batch, Y_batch, sw)
             accumulated += loss * weight
             total += weight
-        return flat, accumulated / total
+        return work, accumulated / total
 
-    def _train_step(self, flat, optimizer, X, Y, sample_weight):
-        """One update on one mini-batch; returns its loss and the new vector."""
-        data, penalty, grad = self._objective(flat, X, Y, sample_weight)
+    def _train_step(self, work, grad, optimizer, X, Y, sample_weight):
+        """One update of ``work`` in place on one mini-batch; returns its loss."""
+        data, penalty, grad = self._objective(work, X, Y, sample_weight, grad=grad)
         if not math.isfinite(data + penalty):  # NaN or inf without an overflow
             raise FloatingPointError(f"the loss is {data + penalty}")
-        [flat] = optimizer.update_params([flat], [grad])
-        return self._reported_loss(data, penalty), flat
+        optimizer.step([work], [grad])
+        return self._reported_loss(data, penalty)
 
     def _make_optimizer(self, flat, incremental):
         """A new optimizer, or the one saved by the previous call for the solver."""
@@ -1366,3 +1380,39 @@ class partial_fit_available:  # noqa: N801 (a decorator)
         if reason:
             raise AttributeError(reason)
         return types.MethodType(self.method, estimator)
+
+
+def _shuffled(order, rng):
+    """``order`` permuted as ``sklearn.utils.shuffle(order, random_state=rng)``
+    permutes it (the same draws from ``rng``), without its checks."""
+    indices = np.arange(len(order))
+    rng.shuffle(indices)
+    return order[indices]
+
+
+class _Batches:
+    """Mini-batches of the training data, gathered into buffers made once."""
+
+    def __init__(self, X, Y, sample_weight):
+        self.arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
+        self.weighted = sample_weight is not None
+        self.buffers = {}  # batch size -> one buffer per array
+
+    def take(self, idx):
+        """X, Y and the sample weights (or None) of the rows ``idx``."""
+        if isinstance(idx, slice):
+            parts = [a[idx] for a in self.arrays]
+        else:
+            buffers = self.buffers.get(len(idx))
+            if buffers is None:
+                buffers = self.buffers[len(idx)] = [
+                    None
+                    if sp.issparse(a)
+                    else np.empty((len(idx),) + a.shape[1:], a.dtype)
+                    for a in self.arrays
+                ]
+            parts = [
+                a[idx] if out is None else np.take(a, idx, axis=0, out=out)
+                for a, out in zip(self.arrays, buffers)
+            ]
+        return parts[0], parts[1], parts[2] if self.weighted else None

@@ -368,7 +368,11 @@ def test_partial_fit_after_changing_the_solver_starts_a_fresh_optimizer(
 
 
 class _InterruptAfter:
-    """A module-level activation (tanh) that raises KeyboardInterrupt at call n."""
+    """A module-level activation (tanh) that raises KeyboardInterrupt at call n.
+
+    It reads the shape of its input's values, which a trace cannot hold, so
+    training differentiates it on the graph and calls it at every step.
+    """
 
     def __init__(self, n):
         self.n, self.calls = n, 0
@@ -377,6 +381,8 @@ class _InterruptAfter:
         self.calls += 1
         if self.calls == self.n:
             raise KeyboardInterrupt
+        if isinstance(z, engine.Tensor):
+            z.value.shape  # noqa: B018  (untraceable: called at every step)
         return engine.tanh(z)
 
 
@@ -1036,3 +1042,173 @@ def test_progress_bar_shows_the_fits_of_a_parallel_search():
     )
     out = result.stdout + result.stderr
     assert out.count("MLPAutogradClassifier - fit") == 5, out
+
+
+# Training replays its objective: bitwise the graph's training ----------------------
+
+
+def _custom_swish(z):
+    """A custom activation built from engine operations."""
+    return z * engine.sigmoid(z)
+
+
+def _value_reading(z):
+    """A custom activation whose computation reads values: it cannot be traced."""
+    return z * 0.5 if z.value.max() > 1e9 else z * 2.0
+
+
+def _random_scaling(z):
+    """A custom activation drawing numbers of its own at each call."""
+    return z * np.random.default_rng().uniform(0.5, 1.5)
+
+
+def _fit_both_ways(monkeypatch, estimator, X, y, **fit_params):
+    """The estimator fitted on the graph, then with replays."""
+    fitted = []
+    for replay in (False, True):
+        monkeypatch.setattr(skvgrad.base.BaseMLPAutograd, "_replay", replay)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted.append(estimator.__sklearn_clone__().fit(X, y, **fit_params))
+    return fitted
+
+
+def _assert_same_training(graph, replayed):
+    assert replayed.loss_curve_ == graph.loss_curve_
+    for a, b in zip(
+        graph.coefs_ + graph.intercepts_, replayed.coefs_ + replayed.intercepts_
+    ):
+        assert_array_equal(a, b)
+
+
+ACTIVATIONS = [*nn.ACTIVATIONS, _custom_swish]
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("dropout", [None, 0.3], ids=["no-dropout", "dropout"])
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize(
+    "activation", ACTIVATIONS, ids=[getattr(a, "__name__", a) for a in ACTIVATIONS]
+)
+def test_replayed_training_is_the_graphs_bitwise(
+    monkeypatch, activation, solver, dropout, weighted
+):
+    X, y = make_classification(
+        67, n_features=5, n_classes=3, n_informative=3, random_state=0
+    )
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, len(y)) if weighted else None
+    clf = MLPAutogradClassifier(
+        (6, 4),
+        activation=activation,
+        solver=solver,
+        dropout=dropout,
+        batch_size=20,
+        max_iter=4,
+        random_state=0,
+    )
+    _assert_same_training(*_fit_both_ways(monkeypatch, clf, X, y, sample_weight=sw))
+
+
+@pytest.mark.parametrize(
+    "loss", ["squared_error", "poisson", "huber", "quantile", "custom"]
+)
+def test_replayed_regression_is_the_graphs_bitwise(monkeypatch, loss):
+    X, y = make_regression(53, n_features=4, n_targets=2, random_state=0)
+    y = np.abs(y) / 100
+    if loss == "custom":
+        loss = functools.partial(nn.pinball, quantile=0.3)
+    reg = MLPAutogradRegressor(
+        loss=loss, hidden_layer_sizes=(5,), batch_size=16, max_iter=4, random_state=0
+    )
+    _assert_same_training(*_fit_both_ways(monkeypatch, reg, X, y))
+
+
+def test_built_in_networks_are_replayed_and_untraceable_ones_are_not(monkeypatch):
+    X, y = make_classification(40, n_features=4, random_state=0)
+    plans = {}
+    make_plan = nn.Objective._make_plan
+
+    def spy(self, *args):
+        plan = make_plan(self, *args)
+        plans.setdefault(
+            getattr(self.activation, "__name__", self.activation), []
+        ).append(plan)
+        return plan
+
+    monkeypatch.setattr(nn.Objective, "_make_plan", spy)
+    for activation in ("relu", _custom_swish, _value_reading, _random_scaling):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            MLPAutogradClassifier((3,), activation=activation, max_iter=2).fit(X, y)
+    assert all(plans["relu"]) and all(plans["_custom_swish"])
+    # Reading values, or drawing numbers of its own: differentiated on the graph
+    # at every step (the random draw is not frozen at its first value).
+    assert not any(plans["_value_reading"]) and not any(plans["_random_scaling"])
+
+
+def test_sparse_data_trains_on_the_graph_as_before():
+    import scipy.sparse as sp
+
+    X, y = make_classification(40, n_features=6, random_state=0)
+    dense = MLPAutogradClassifier((3,), max_iter=3, random_state=0)
+    sparse = MLPAutogradClassifier((3,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense.fit(X, y)
+        sparse.fit(sp.csr_matrix(X), y)
+    assert_allclose(sparse.loss_curve_, dense.loss_curve_, rtol=1e-12)
+
+
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start", "refit"])
+def test_later_training_never_writes_into_arrays_the_user_holds(how):
+    X, y = make_classification(50, n_features=4, random_state=0)
+    clf = MLPAutogradClassifier(
+        (5,), max_iter=3, random_state=0, warm_start=how == "warm_start"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        held = clf.coefs_ + clf.intercepts_
+        snapshot = [a.copy() for a in held]
+        if how == "partial_fit":
+            clf.partial_fit(X, y)
+        else:
+            clf.set_params(random_state=1).fit(X, y)
+    for a, b in zip(held, snapshot):
+        assert_array_equal(a, b)
+    assert not all(np.array_equal(a, b) for a, b in zip(clf.coefs_, snapshot))
+
+
+def test_the_kept_best_epoch_is_not_written_by_later_epochs():
+    X, y = make_classification(120, n_features=5, random_state=0)
+    clf = MLPAutogradClassifier(
+        (8,), early_stopping=True, n_iter_no_change=3, max_iter=60, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    best = int(np.argmax(clf.validation_scores_))
+    assert clf.n_iter_ > best + 1  # later epochs ran after the best one
+    again = MLPAutogradClassifier(
+        (8,),
+        early_stopping=True,
+        n_iter_no_change=10**6,
+        max_iter=best + 1,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        again.fit(X, y)
+    for a, b in zip(clf.coefs_, again.coefs_):
+        assert_array_equal(a, b)
+
+
+def test_the_epoch_shuffle_draws_as_sklearn_shuffle():
+    from sklearn.utils import shuffle
+
+    ours, theirs = np.random.RandomState(3), np.random.RandomState(3)
+    order = expected = np.arange(17)
+    for _ in range(5):
+        order = skvgrad.base._shuffled(order, ours)
+        expected = shuffle(expected, random_state=theirs)
+        assert_array_equal(order, expected)

@@ -40,7 +40,7 @@ import scipy.sparse as sp
 
 from skvgrad.engine import kernels
 from skvgrad.engine import tensor as _tensor
-from skvgrad.engine.tensor import Tensor, _defvjp, _value, unbroadcast
+from skvgrad.engine.tensor import Into, Tensor, _defvjp, _value, unbroadcast
 
 __all__ = [
     "abs",
@@ -110,10 +110,28 @@ def _to(grad, like):
     return unbroadcast(grad, np.shape(like), like.dtype)
 
 
+def _ufunc_into(ufunc):
+    """The ``into`` forward of a primitive computed by one ufunc."""
+
+    def forward(out, *args):
+        ufunc(*args, out=out)
+
+    return forward
+
+
+def _unary_into(ufunc, backward, reads):
+    """The ``into`` forms of an elementwise function: ``ufunc``, in place."""
+    return Into(_ufunc_into(ufunc), backward, reads=reads, inplace=(0,))
+
+
 # Arithmetic ----------------------------------------------------------------------
 
 
-@_defvjp(lambda g, ans, a, b: g, lambda g, ans, a, b: g)
+@_defvjp(
+    lambda g, ans, a, b: g,
+    lambda g, ans, a, b: g,
+    into=Into(_ufunc_into(np.add), reads=(), inplace=(0, 1)),
+)
 def add(a, b):
     """Elementwise ``a + b``.
 
@@ -127,7 +145,11 @@ def add(a, b):
     return a + b
 
 
-@_defvjp(lambda g, ans, a, b: g, lambda g, ans, a, b: -g)
+@_defvjp(
+    lambda g, ans, a, b: g,
+    lambda g, ans, a, b: -g,
+    into=Into(_ufunc_into(np.subtract), reads=(), inplace=(0, 1)),
+)
 def subtract(a, b):
     """Elementwise ``a - b``.
 
@@ -141,7 +163,11 @@ def subtract(a, b):
     return a - b
 
 
-@_defvjp(lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a)
+@_defvjp(
+    lambda g, ans, a, b: g * b,
+    lambda g, ans, a, b: g * a,
+    into=Into(_ufunc_into(np.multiply), reads=(0, 1), inplace=(0, 1)),
+)
 def multiply(a, b):
     """Elementwise ``a * b``.
 
@@ -158,6 +184,7 @@ def multiply(a, b):
 @_defvjp(
     lambda g, ans, a, b: g / b,
     lambda g, ans, a, b: -g * ans / b,
+    into=Into(_ufunc_into(np.divide), reads=("ans", 1), inplace=(0,)),
 )
 def divide(a, b):
     """Elementwise ``a / b``.
@@ -283,7 +310,11 @@ def logaddexp(a, b):
 # Elementwise functions -----------------------------------------------------------
 
 
-@_defvjp(lambda g, ans, x: g * ans)
+def _exp_into(grads, g, ans, x):
+    np.multiply(g, ans, out=grads[0])
+
+
+@_defvjp(lambda g, ans, x: g * ans, into=_unary_into(np.exp, _exp_into, ("ans",)))
 def exp(x):
     """Elementwise exponential.
 
@@ -423,7 +454,11 @@ def cos(x):
     return np.cos(x)
 
 
-@_defvjp(kernels.tanh_grad)
+def _tanh_into(grads, g, ans, x):
+    kernels.tanh_grad(g, ans, out=grads[0])
+
+
+@_defvjp(kernels.tanh_grad, into=_unary_into(np.tanh, _tanh_into, ("ans",)))
 def tanh(x):
     """Elementwise hyperbolic tangent.
 
@@ -437,7 +472,14 @@ def tanh(x):
     return kernels.tanh(x)
 
 
-@_defvjp(kernels.sigmoid_grad)
+def _sigmoid_into(grads, g, ans, x):
+    kernels.sigmoid_grad(g, ans, out=grads[0])
+
+
+@_defvjp(
+    kernels.sigmoid_grad,
+    into=_unary_into(kernels.sigmoid, _sigmoid_into, ("ans",)),
+)
 def sigmoid(x):
     """Elementwise logistic function ``1 / (1 + exp(-x))``, stable for any x.
 
@@ -451,7 +493,11 @@ def sigmoid(x):
     return kernels.sigmoid(x)
 
 
-@_defvjp(kernels.relu_grad)
+def _relu_into(grads, g, ans, x):
+    kernels.relu_grad(g, ans, out=grads[0])
+
+
+@_defvjp(kernels.relu_grad, into=_unary_into(kernels.relu, _relu_into, ("ans",)))
 def relu(x):
     """Elementwise ``max(x, 0)``; the gradient at 0 is 0.
 
@@ -473,7 +519,14 @@ def _times(g, s):
     return s
 
 
-@_defvjp(lambda g, ans, x: _times(g, kernels.sigmoid(x)))
+def _softplus_into(grads, g, ans, x):
+    np.multiply(kernels.sigmoid(x, out=grads[0]), g, out=grads[0])
+
+
+@_defvjp(
+    lambda g, ans, x: _times(g, kernels.sigmoid(x)),
+    into=Into(_ufunc_into(kernels.softplus), _softplus_into, reads=(0,)),
+)
 def softplus(x):
     """Elementwise ``log(1 + exp(x))``, stable for any x.
 
@@ -660,7 +713,38 @@ def _matmul_b(g, ans, a, b):
     return _to(gb[..., 0] if b.ndim == 1 else gb, b)
 
 
-@_defvjp(_matmul_a, _matmul_b, sparse=True, exact=True)
+def _matmul_forward_into(out, a, b):
+    if sp.issparse(a):
+        out[...] = a @ b
+    elif a.ndim == 2 == np.ndim(b) and out.dtype == a.dtype == b.dtype:
+        np.dot(a, b, out=out)  # np.matmul(out=) is slow with a transposed operand
+    else:
+        np.matmul(a, b, out=out)
+
+
+def _matmul_into(grads, g, ans, a, b):
+    """Both gradients of ``a @ b`` written into ``grads``."""
+    ga, gb = grads
+    blas = np.ndim(a) == 2 == np.ndim(b) and g.ndim == 2 and a.dtype == b.dtype
+    if ga is not None:
+        if blas and ga.dtype == g.dtype:
+            np.dot(g, b.T, out=ga)
+        else:
+            ga[...] = _matmul_a(g, ans, a, b)
+    if gb is not None:
+        if blas and gb.dtype == g.dtype and not sp.issparse(a):
+            np.dot(a.T, g, out=gb)
+        else:
+            gb[...] = _matmul_b(g, ans, a, b)
+
+
+@_defvjp(
+    _matmul_a,
+    _matmul_b,
+    sparse=True,
+    exact=True,
+    into=Into(_matmul_forward_into, _matmul_into, reads=(0, 1)),
+)
 def matmul(a, b):
     """Matrix product ``a @ b`` with NumPy's rules for 1-D and stacked operands.
 
@@ -882,8 +966,18 @@ def _broadcast(g, kept, shape):
     return out
 
 
+def _reduce_into(reduce):
+    """The ``into`` forward of a reduction (``np.add.reduce`` or ``np.mean``)."""
+
+    def forward(out, x, axis=None, keepdims=False):
+        reduce(x, axis=_reduce_axis(axis), keepdims=keepdims, out=out)
+
+    return forward
+
+
 @_defvjp(
-    lambda g, ans, x, axis=None, keepdims=False: _broadcast(g, _kept(x, axis), x.shape)
+    lambda g, ans, x, axis=None, keepdims=False: _broadcast(g, _kept(x, axis), x.shape),
+    into=Into(_reduce_into(np.add.reduce), reads=()),
 )
 def sum(x, axis=None, keepdims=False):
     """Sum over ``axis`` (all axes by default).
@@ -920,7 +1014,7 @@ def _mean_grad(g, ans, x, axis=None, keepdims=False):
     return _broadcast(_per_entry(g, _count(x, axis)), _kept(x, axis), x.shape)
 
 
-@_defvjp(_mean_grad)
+@_defvjp(_mean_grad, into=Into(reads=()))
 def mean(x, axis=None, keepdims=False):
     """Mean over ``axis`` (all axes by default).
 

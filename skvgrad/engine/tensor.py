@@ -23,6 +23,7 @@ import inspect
 import itertools
 import math
 import threading
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse
@@ -33,6 +34,50 @@ _tracing = set()  # the threads (identities) in which a grad transform is tracin
 _traced_leaves = set()  # the leaves of the functions grad transforms are running
 _recorders = {}  # thread identity -> the Recorder of skvgrad.engine.tracing in it
 _PUBLIC = {}  # a primitive's forward function -> the operation users call
+
+
+class Into(NamedTuple):
+    """A primitive's forms that write into given buffers, for replays.
+
+    ``forward(out, *args, **kwargs)`` writes the result into ``out`` (of the
+    result's shape and dtype); ``out`` may be the array of an input listed in
+    ``inplace`` (same shape and dtype) when nothing reads that input later.
+    ``backward(grads, g, ans, *args, **kwargs)`` writes the gradient of each
+    positional input ``i`` into ``grads[i]`` (an array of its shape and dtype,
+    or None where none is needed); it may overwrite ``g``, never ``ans`` or the
+    inputs. Without ``backward`` the declared VJPs run. ``reads`` names what the
+    backward pass (``backward`` or the VJPs) reads the values of: ``"ans"``
+    and input positions (shapes and dtypes are always available); None, all
+    of them. With
+    ``memo``, both forms receive ``memo=``, a dict the replay keeps for the
+    step (for what the forward computes and the backward reuses).
+    """
+
+    forward: Any = None
+    backward: Any = None
+    reads: tuple | None = None
+    inplace: tuple = ()
+    memo: bool = False
+
+
+class Declaration(NamedTuple):
+    """How to run a primitive on plain arrays, without a graph (``op.declaration``).
+
+    ``forward(*args, **kwargs)`` computes the result; a primitive declared
+    with :func:`_defvjp` has ``vjps`` (``vjp(g, ans, *args, **kwargs)`` per
+    positional input, or one ``vjp(i, g, ans, *args, **kwargs)`` when
+    ``variadic``), whose gradients ``exact`` ones fit to their input
+    themselves; one made by :func:`primitive` has ``closures``: its forward
+    returns ``(ans, vjps)``. ``into`` holds the optional forms that write into
+    given buffers (see :mod:`skvgrad.engine.replay`).
+    """
+
+    forward: Any
+    vjps: tuple = ()
+    variadic: bool = False
+    exact: bool = False
+    closures: bool = False
+    into: Any = None
 
 
 class Tensor:
@@ -289,6 +334,17 @@ def _refuse_nested(what):
         raise _higher_order(f"{what} while another function is being differentiated")
 
 
+def _plain(kwargs):
+    """Keyword arguments with Tensors replaced by their values: options are
+    never differentiated (a trace passes its inputs to them as Tensors)."""
+    for value in kwargs.values():
+        if isinstance(value, Tensor):
+            return {
+                k: v._value if isinstance(v, Tensor) else v for k, v in kwargs.items()
+            }
+    return kwargs
+
+
 def _recorded(forward, args, kwargs, out):
     """Hand a new Tensor to the recorder tracing in this thread, if any."""
     recorder = _recorders.get(threading.get_ident())
@@ -303,10 +359,14 @@ def _escaped(tensor, what):
         recorder.escape(tensor, what)
 
 
-def _recorded_value(op, args, ans):
-    """``ans = op(*args)`` without a gradient, recorded (and traced) if need be."""
+def _recorded_value(op, args, ans, kwargs=None):
+    """``ans = op(*args)`` without a gradient, recorded (and traced) if need be:
+    an operation on no Tensor but on a traced comparison's result is part of
+    the record too."""
     recorder = _recorders.get(threading.get_ident())
-    return ans if recorder is None else recorder.value_step(op, args, ans)
+    if recorder is None:
+        return ans
+    return recorder.value_step(_PUBLIC.get(op, op), args, ans, kwargs)
 
 
 def _recorded_condition(condition, plain):
@@ -330,7 +390,7 @@ def _node(value, parents, vjps, args):
 _new = Tensor.__new__
 
 
-def primitive(forward):
+def primitive(forward=None, *, into=None):
     """Make an engine operation from a forward function that states its VJPs.
 
     ``forward(*values, **kwargs)`` receives plain arrays and returns
@@ -350,7 +410,12 @@ def primitive(forward):
     Parameters
     ----------
     forward : callable
-        The forward function with its VJPs, as described above.
+        The forward function with its VJPs, as described above. Without it,
+        ``primitive(into=...)`` returns a decorator.
+    into : object, optional
+        Forms of the forward and backward passes that write into given
+        buffers, used when the operation is replayed (see
+        :mod:`skvgrad.engine.replay`).
 
     Returns
     -------
@@ -372,6 +437,9 @@ def primitive(forward):
     array([8.])
     """
 
+    if forward is None:
+        return functools.partial(primitive, into=into)
+
     @functools.wraps(forward)
     def op(*args, **kwargs):
         values, parents, where = [], [], []
@@ -385,8 +453,9 @@ def primitive(forward):
                 values.append(arg)
             i += 1
         if not parents:
-            return forward(*args, **kwargs)[0]
-        ans, vjps = forward(*values, **kwargs)
+            ans = forward(*args, **kwargs)[0]
+            return _recorded_value(forward, args, ans, kwargs) if _recorders else ans
+        ans, vjps = forward(*values, **(_plain(kwargs) if kwargs else kwargs))
         if type(ans) is not np.ndarray or ans.dtype.kind != "f":
             ans = _real(ans, forward)
         out = _new(Tensor)
@@ -402,6 +471,7 @@ def primitive(forward):
         return out
 
     _PUBLIC[forward] = op
+    op.declaration = Declaration(forward, closures=True, into=into)
     return op
 
 
@@ -433,7 +503,14 @@ def _callers(n):
     return _CALLERS + tuple([_call(i) for i in range(len(_CALLERS), n)])
 
 
-def _defvjp(*vjps, variadic=False, numbers_as_arrays=True, sparse=False, exact=False):
+def _defvjp(
+    *vjps,
+    variadic=False,
+    numbers_as_arrays=True,
+    sparse=False,
+    exact=False,
+    into=None,
+):
     """Decorate a forward function into a primitive with the VJPs ``vjps``.
 
     The engine's own way to declare a primitive, forward beside VJPs, as HIPS
@@ -453,14 +530,17 @@ def _defvjp(*vjps, variadic=False, numbers_as_arrays=True, sparse=False, exact=F
 
     def decorate(forward):
         if variadic:
-            return _wraps(forward, _variadic_op(forward, vjps[0]))
-        if len(vjps) not in (1, 2):
-            raise ValueError("_defvjp takes one or two VJPs, or variadic=True.")
-        if len(vjps) == 2:
+            op = _variadic_op(forward, vjps[0])
+        elif len(vjps) == 2:
             op = _binary_op(forward, vjps, numbers_as_arrays, sparse, exact)
-            return _wraps(forward, op)
-        lean = len(inspect.signature(forward).parameters) == 1
-        return _wraps(forward, (_lean_unary_op if lean else _unary_op)(forward, vjps))
+        elif len(vjps) == 1:
+            lean = len(inspect.signature(forward).parameters) == 1
+            op = (_lean_unary_op if lean else _unary_op)(forward, vjps)
+        else:
+            raise ValueError("_defvjp takes one or two VJPs, or variadic=True.")
+        op = _wraps(forward, op)
+        op.declaration = Declaration(forward, vjps, variadic, exact, into=into)
+        return op
 
     return decorate
 
@@ -481,12 +561,16 @@ def _unary_op(forward, vjps):
 
     def op(x, *rest, **kwargs):
         if not isinstance(x, Tensor):
-            return forward(_operand(x), *rest, **kwargs)
+            ans = forward(_operand(x), *rest, **kwargs)
+            if _recorders:
+                return _recorded_value(forward, (x, *rest), ans, kwargs)
+            return ans
         v = x._value
         if rest or kwargs:
-            ans = forward(v, *rest, **kwargs)
+            plain = _plain(kwargs) if kwargs else kwargs
+            ans = forward(v, *rest, **plain)
             args = (v, *rest)
-            pulls = _bind(vjps, kwargs) if kwargs else vjps
+            pulls = _bind(vjps, plain) if kwargs else vjps
         else:
             ans = forward(v)
             args = (v,)
@@ -512,7 +596,8 @@ def _lean_unary_op(forward, vjps):
 
     def op(x):
         if not isinstance(x, Tensor):
-            return forward(_operand(x))
+            ans = forward(_operand(x))
+            return _recorded_value(forward, (x,), ans) if _recorders else ans
         v = x._value
         ans = forward(v)
         if type(ans) is not np.ndarray:
@@ -647,7 +732,8 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                     exact = ans.shape == bv.shape and ans.dtype == bv.dtype
                     parents, pulls = (b,), raw_b if exact else fit_b
             else:
-                return forward(_operand(a), _operand(b))
+                ans = forward(_operand(a), _operand(b))
+                return _recorded_value(forward, (a, b), ans) if _recorders else ans
             out = _new(Tensor)
             out._value = ans
             out.grad = None
@@ -684,8 +770,12 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                 av, other = _operand(a), True
             parents = (b,)
         else:
-            return forward(_operand(a), _operand(b), *rest, **kwargs)
-        ans = forward(av, bv, *rest, **kwargs)
+            ans = forward(_operand(a), _operand(b), *rest, **kwargs)
+            if _recorders:
+                return _recorded_value(forward, (a, b, *rest), ans, kwargs)
+            return ans
+        plain = _plain(kwargs) if kwargs else kwargs
+        ans = forward(av, bv, *rest, **plain)
         args = (av, bv, *rest)
         if type(ans) is not np.ndarray:
             ans = np.asarray(ans)
@@ -705,7 +795,7 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
             else:
                 pulls = raw_b if bv.shape == shape and bv.dtype == dtype else fit_b
         if kwargs:
-            pulls = _bind(pulls, kwargs)
+            pulls = _bind(pulls, plain)
         out = _new(Tensor)
         out._value = ans
         out.grad = None
@@ -728,13 +818,15 @@ def _variadic_op(forward, vjp):
             if isinstance(arg, Tensor):
                 break
         else:
-            return forward(*args, **kwargs)
+            ans = forward(*args, **kwargs)
+            return _recorded_value(forward, args, ans, kwargs) if _recorders else ans
         values = tuple([_value(a) for a in args])
-        ans = _real(forward(*values, **kwargs), forward)
+        plain = _plain(kwargs) if kwargs else kwargs
+        ans = _real(forward(*values, **plain), forward)
         parents = tuple([a for a in args if isinstance(a, Tensor)])
         pulls = tuple(
             [
-                functools.partial(vjp, i, **kwargs)
+                functools.partial(vjp, i, **plain)
                 for i, a in enumerate(args)
                 if isinstance(a, Tensor)
             ]

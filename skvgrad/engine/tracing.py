@@ -358,13 +358,14 @@ class _Recorder:
         if _traced(args) or _traced(tuple(kwargs.values())):
             self.steps.append(Step(op, args, kwargs, self._new(out, out._value)))
 
-    def value_step(self, op, args, result):
+    def value_step(self, op, args, result, kwargs=None):
         """Record a step without a gradient; its result as a traced array."""
         resolved = self.resolve(tuple(args))
-        if not _traced(resolved):
+        options = {k: self.resolve(v) for k, v in (kwargs or {}).items()}
+        if not (_traced(resolved) or _traced(tuple(options.values()))):
             return result
         traced = np.asarray(result).view(_Traced)
-        self.steps.append(Step(op, resolved, {}, self._new(traced, traced)))
+        self.steps.append(Step(op, resolved, options, self._new(traced, traced)))
         return traced
 
     def condition(self, condition, plain):

@@ -42,6 +42,9 @@ TRACEABLE = {
     "reductions": lambda z: np.sum(z**2) / z.size + z.max() - z.mean(),
     "indexing": lambda z: z[1:4] * z[[0, 0, 2]],
     "constant leaf inside": lambda z: z * Tensor(np.arange(5.0)),
+    "where of two constants": lambda z: z * engine.where(z > 0, 1.0, 0.0),
+    "an operation on a cast mask": lambda z: z + engine.exp((z > 0).astype(float)),
+    "sum of a mask": lambda z: z * engine.sum(z > 0),
 }
 
 
