@@ -25,6 +25,7 @@ TITLE = "seed task step, two moons, (25, 25) logistic, full batch, float64"
 HIDDEN = (25, 25)
 LR = 0.1
 GENERIC = "skvgrad, generic engine ops"
+GRAPH = "skvgrad, generic engine ops on the graph (no replay)"
 
 
 def init_params(seed=0):
@@ -51,9 +52,17 @@ def _descent_peer(value_and_grad, loss, params, X, y):
     return step, lambda: state
 
 
-def skvgrad_generic_peer(params, X, y):
+def _differentiate(replay):
+    """The engine's ``value_and_grad``, traced once and replayed, or on the graph."""
+    from skvgrad.engine import value_and_grad
+    from skvgrad.engine.replay import replayed
+
+    return replayed if replay else value_and_grad
+
+
+def skvgrad_generic_peer(params, X, y, replay=True):
     """Generic engine ops: ``matmul``, ``+ bias``, ``sigmoid``, softplus loss."""
-    from skvgrad.engine import matmul, sigmoid, softplus, value_and_grad
+    from skvgrad.engine import matmul, sigmoid, softplus
 
     def loss(params, X, y):
         W1, b1, W2, b2, W3, b3 = params
@@ -62,42 +71,52 @@ def skvgrad_generic_peer(params, X, y):
         z = matmul(h, W3) + b3
         return (softplus(z) - y * z).mean()
 
-    return _descent_peer(value_and_grad, loss, params, X, y)
+    return _descent_peer(_differentiate(replay), loss, params, X, y)
 
 
 def skvgrad_peer(params, X, y):
     """skvgrad as its classifier trains: ``nn.dense`` layers, ``nn.log_loss``.
 
-    Both are engine primitives; ``value_and_grad`` differentiates the loss, then
-    ``W - lr * g``.
+    Both are engine primitives; the loss is traced once and replayed (as the
+    estimators train), then ``W - lr * g``.
     """
-    from skvgrad.engine import value_and_grad
     from skvgrad.nn import dense, log_loss
+
+    scale = np.asarray(1.0 / len(X))
 
     def loss(params, X, y):
         W1, b1, W2, b2, W3, b3 = params
         h = dense(X, W1, b1, "logistic")
         h = dense(h, W2, b2, "logistic")
         z = dense(h, W3, b3, "identity")
-        return log_loss(z, y, None, "logistic", scale=1.0 / len(X))
+        return log_loss(z, y, None, "logistic", scale=scale)
 
-    return _descent_peer(value_and_grad, loss, params, X, y)
+    return _descent_peer(_differentiate(True), loss, params, X, y)
 
 
 def numpy_peer(params, X, y):
-    """Hand-written backprop: preallocated buffers, in-place tanh sigmoid."""
+    """Hand-written backprop: preallocated buffers, in-place sigmoid.
+
+    The sigmoid is the engine's formula (full relative accuracy in its tail),
+    so that both compute the same thing; ``0.5 + 0.5 tanh(x / 2)`` would be
+    faster and wrong below x = -38.
+    """
     W1, b1, W2, b2, W3, b3 = state = [p.copy() for p in params]
     grads = [np.empty_like(p) for p in state]
     gW1, gb1, gW2, gb2, gW3, gb3 = grads
     n = len(X)
     A1, A2, D, T = (np.empty((n, 25)) for _ in range(4))  # both layers 25 wide
     z, t = np.empty((n, 1)), np.empty((n, 1))
+    U = np.empty((n, 25))  # the sigmoid's numerator
 
-    def sigmoid_(a):
-        a *= 0.5
-        np.tanh(a, out=a)
-        a *= 0.5
-        a += 0.5
+    def sigmoid_(a, u):  # max(e, [a >= 0]) / (1 + e), e = exp(-|a|): accurate tail
+        np.greater_equal(a, 0, out=u)
+        np.abs(a, out=a)
+        np.negative(a, out=a)
+        np.exp(a, out=a)
+        np.maximum(a, u, out=u)
+        a += 1
+        np.divide(u, a, out=a)
 
     def backprop_(delta, A):  # delta *= A * (1 - A) = A - A**2
         np.multiply(A, A, out=T)
@@ -107,10 +126,10 @@ def numpy_peer(params, X, y):
     def step():
         np.matmul(X, W1, out=A1)
         np.add(A1, b1, out=A1)
-        sigmoid_(A1)
+        sigmoid_(A1, U)
         np.matmul(A1, W2, out=A2)
         np.add(A2, b2, out=A2)
-        sigmoid_(A2)
+        sigmoid_(A2, U)
         np.matmul(A2, W3, out=z)
         np.add(z, b3, out=z)
         # loss = mean(max(z, 0) + log1p(exp(-|z|)) - y z)
@@ -119,7 +138,7 @@ def numpy_peer(params, X, y):
         np.exp(t, out=t)
         np.log1p(t, out=t)
         loss = (t.sum() + np.maximum(z, 0).sum() - np.dot(y[:, 0], z[:, 0])) / n
-        sigmoid_(z)  # z is now p; the output delta is (p - y) / n
+        sigmoid_(z, t)  # z is now p; the output delta is (p - y) / n
         np.subtract(z, y, out=z)
         np.multiply(z, 1.0 / n, out=z)
         np.matmul(A2.T, z, out=gW3)
@@ -141,12 +160,12 @@ def numpy_peer(params, X, y):
 
 
 def autograd_peer(params, X, y):
-    """HIPS autograd with the same (tanh-based, stable) formulation."""
+    """HIPS autograd with the same (stable, accurate) formulation."""
     import autograd.numpy as anp
     from autograd import value_and_grad
 
     def sigmoid(x):
-        return 0.5 + 0.5 * anp.tanh(0.5 * x)
+        return anp.exp(anp.minimum(x, 0)) / (1 + anp.exp(-anp.abs(x)))
 
     def loss(params, X, y):
         W1, b1, W2, b2, W3, b3 = params
@@ -221,6 +240,7 @@ def make_peers(n, torch):
     peers = {
         "skvgrad": skvgrad_peer(params, X, y),
         GENERIC: skvgrad_generic_peer(params, X, y),
+        GRAPH: skvgrad_generic_peer(params, X, y, replay=False),
         "hand-written NumPy": numpy_peer(params, X, y),
         "HIPS autograd": autograd_peer(params, X, y),
         "sklearn MLPClassifier": sklearn_peer(params, X, y),
@@ -293,8 +313,11 @@ def run(quick=False, repeat=None):
             targets.append(Target(f"skvgrad / {peer} at N={n:,}", vs(n, peer), 1, "<"))
     notes.append(
         f"median of {repeat} interleaved rounds; {RATIO} < 1: skvgrad faster; "
-        "skvgrad = its fused engine primitives nn.dense and nn.log_loss, as the "
-        "classifier trains; the generic row builds the same step from matmul, "
-        "+ bias, sigmoid and a softplus loss"
+        "skvgrad = its fused engine primitives nn.dense and nn.log_loss, traced "
+        "once and replayed, as the classifier trains; the generic rows build the "
+        "same step from matmul, + bias, sigmoid and a softplus loss, replayed "
+        "(engine.replay.replayed) or differentiated on the graph every step "
+        "(engine.value_and_grad); every sigmoid is the accurate "
+        "exp(min(x, 0)) / (1 + exp(-|x|))"
     )
     print_table(NAME, TITLE, columns, rows, notes, targets)

@@ -28,10 +28,12 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from benchmarks import (  # noqa: E402
     _harness,
+    bench_compare,
     bench_engine,
     bench_fit_digits,
     bench_fit_large,
     bench_gemm,
+    bench_onnx,
     bench_predict,
     bench_seed,
     bench_tabular,
@@ -46,6 +48,8 @@ BENCHMARKS = {
         bench_fit_large,
         bench_predict,
         bench_gemm,
+        bench_compare,
+        bench_onnx,
         bench_tabular,
     )
 }

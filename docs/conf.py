@@ -25,9 +25,11 @@ version = release = skvgrad.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "myst_parser",  # the changelog page includes CHANGELOG.md
 ]
 
 templates_path = ["_templates"]
@@ -35,6 +37,30 @@ exclude_patterns = ["_build", "sphinxext"]
 root_doc = "index"
 default_role = "literal"
 pygments_style = "sphinx"
+
+# -- Links to scikit-learn, NumPy, SciPy, joblib and dask ---------------------
+# Each inventory (the objects.inv that maps a project's names to its pages) is
+# a copy kept in docs/_intersphinx, so the build reads no network: it neither
+# fails nor waits where the network is slow or absent, and every build links
+# the same way. The links go to each project's online documentation. The
+# copies come from Debian 13's documentation packages (Python 3.13,
+# scikit-learn 1.4, NumPy 2.2, SciPy 1.15, joblib 1.4, dask and distributed
+# 2024.12); a name added to a project since then shows as plain text.
+# Refresh a copy with, for example, ``curl -o docs/_intersphinx/sklearn.inv
+# https://scikit-learn.org/stable/objects.inv``.
+INVENTORIES = {
+    "python": "https://docs.python.org/3/",
+    "sklearn": "https://scikit-learn.org/stable/",
+    "numpy": "https://numpy.org/doc/stable/",
+    "scipy": "https://docs.scipy.org/doc/scipy/",
+    "joblib": "https://joblib.readthedocs.io/en/stable/",
+    "dask": "https://docs.dask.org/en/stable/",
+    "distributed": "https://distributed.dask.org/en/stable/",
+}
+intersphinx_mapping = {
+    name: (url, (str(DOCS / "_intersphinx" / f"{name}.inv"),))
+    for name, url in INVENTORIES.items()
+}
 
 # -- API reference: autosummary pages from the numpydoc docstrings ------------
 autosummary_generate = True
@@ -45,6 +71,19 @@ autodoc_typehints = "none"
 autodoc_member_order = "bysource"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
+# Types in parameter lists link to their pages ("ndarray", "array-like", ...).
+numpydoc_xref_param_type = True
+numpydoc_xref_ignore = "all"
+numpydoc_xref_aliases = {
+    "ndarray": "numpy.ndarray",
+    "array-like": ":term:`array-like <sklearn:array-like>`",
+    "sparse matrix": ":term:`sparse matrix <sklearn:sparse matrix>`",
+    "RandomState": "numpy.random.RandomState",
+    "Tensor": "skvgrad.engine.Tensor",
+}
+# The class pages' table of methods (see _templates): the methods documented
+# on the page (_skip_foreign_member), fit first, then in alphabetical order.
+autosummary_context = {"class_methods": {}}  # filled in below
 
 # -- Gallery: every script in examples/, run in its quick mode ---------------
 sphinx_gallery_conf = {
@@ -61,8 +100,12 @@ sphinx_gallery_conf = {
     "backreferences_dir": "generated/backreferences",
     "abort_on_example_error": True,
     "remove_config_comments": True,
-    "show_memory": False,
+    # Each example's peak memory, for the execution-times page.
+    "show_memory": skvgrad_gallery.PeakMemory(),
     "min_reported_time": 1,
+    # A cell that ends with an estimator shows its HTML repr, as in a notebook.
+    "capture_repr": ("_repr_html_", "__repr__"),
+    "reference_url": {"skvgrad": None},
 }
 
 # -- HTML -------------------------------------------------------------------
@@ -82,18 +125,47 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 threadpool_limits(limits=1, user_api="blas")
 
 
-def _skip_foreign_member(app, what, name, obj, skip, options):
-    """Document a class's own methods and get/set_params, none else of sklearn's.
+def _is_documented(name, obj):
+    """A class's own members and get/set_params are documented, none else of sklearn's.
 
     The docstrings of scikit-learn's other methods (``score``,
     ``set_fit_request``, ...) refer to pages of scikit-learn's documentation.
     """
+    module = getattr(obj, "__module__", None) or ""
+    return module.startswith("skvgrad") or name in ("get_params", "set_params")
+
+
+def _skip_foreign_member(app, what, name, obj, skip, options):
+    """Skip the members of a class that :func:`_is_documented` leaves out."""
     if what != "class" or skip:
         return None  # autodoc's own decision
-    module = getattr(obj, "__module__", None) or ""
-    if module.startswith("skvgrad") or name in ("get_params", "set_params"):
-        return None
-    return True
+    return None if _is_documented(name, obj) else True
+
+
+def _methods_of_public_classes():
+    """{class path: its documented public methods, fit first, then alphabetical}."""
+    import inspect
+
+    modules = [skvgrad, *(getattr(skvgrad, m) for m in ("engine", "nn", "optim"))]
+    methods = {}
+    for module in modules:
+        for name in getattr(module, "__all__", dir(module)):
+            cls = getattr(module, name)
+            if not inspect.isclass(cls) or name.startswith("_"):
+                continue
+            names = sorted(
+                member
+                for member, value in inspect.getmembers(cls, callable)
+                if not member.startswith("_") and _is_documented(member, value)
+            )
+            if "fit" in names:
+                names.remove("fit")
+                names.insert(0, "fit")
+            methods[f"{module.__name__}.{name}"] = names
+    return methods
+
+
+autosummary_context["class_methods"] = _methods_of_public_classes()
 
 
 # numpydoc renders a parameter or an attribute as "**name** : type"; a name

@@ -15,12 +15,20 @@ the same way through ``df.to_dask_array(lengths=True)``.
 
 The script trains ``MLPAutogradClassifier`` and ``MLPAutogradRegressor`` on a
 lazily generated data set, prints the held-out scores and compares the
-process's peak memory with the size of the data. Run it with
-``python examples/out_of_core_dask.py [--rows N] [--output DIR] [--quick]``;
-the figure of the training loss block by block goes to DIR (default:
-``skvgrad_examples`` in the system's temporary folder), and the script prints
-its path.
+process's peak memory with the size of the data.
+
+It needs the ``plot``, ``distributed`` and ``progress`` extras (``pip install
+-e ".[plot,distributed,progress]"``). Run it with ``python
+examples/out_of_core_dask.py [--rows N] [--output DIR] [--quick]``:
+``--quick`` uses 20,000 rows instead of 4 million; the figure of the training
+loss block by block goes to DIR (default: ``skvgrad_examples`` in the
+system's temporary folder), and the script prints its path.
 """
+
+# %%
+# The data, generated lazily
+# --------------------------
+# Nothing is computed until a block is asked for.
 
 import argparse
 import resource
@@ -28,16 +36,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import matplotlib
+import dask
+import dask.array as da
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-
-import dask  # noqa: E402
-import dask.array as da  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from skvgrad import MLPAutogradClassifier, MLPAutogradRegressor  # noqa: E402
+from skvgrad import MLPAutogradClassifier, MLPAutogradRegressor
 
 N_FEATURES = 40
 
@@ -54,6 +58,11 @@ def make_data(n_rows, block_rows, seed):
     return X, y_class, y_value
 
 
+# %%
+# Training block by block
+# -----------------------
+# ``to_delayed`` gives the row blocks; each is computed, passed to
+# ``partial_fit`` and dropped before the next.
 def blocks(*arrays):
     """The row blocks of dask arrays, computed one at a time as NumPy arrays."""
     parts = [a.to_delayed().ravel() for a in arrays]
@@ -99,6 +108,10 @@ def fit_out_of_core(estimator, X, y, *, epochs=1, classes=None, progress=False):
     return losses
 
 
+# %%
+# Scoring out of core
+# -------------------
+# ``map_blocks`` predicts block by block; dask's reductions add up the score.
 def score_out_of_core(estimator, X, y):
     """Accuracy (classifier) or R² (regressor), reduced by dask block by block."""
     predictions = X.map_blocks(estimator.predict, drop_axis=1, dtype=y.dtype)
@@ -116,7 +129,13 @@ def peak_memory_mib():
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
-def main(argv=None):
+# %%
+# Both estimators on the stream
+# -----------------------------
+# Two epochs over the blocks for each. The functions above are imported by
+# skvgrad's own tests, so the run is guarded: it happens when the script runs,
+# not when it is imported.
+if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description="Train on dask arrays bigger than memory with partial_fit"
     )
@@ -130,7 +149,7 @@ def main(argv=None):
     )
     parser.add_argument("--quick", action="store_true", help="20,000 rows, seconds")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
+    args = parser.parse_args()
     n_rows = 20_000 if args.quick else args.rows
     block_rows = max(n_rows // 40, 500)
     X, y_class, y_value = make_data(n_rows, block_rows, seed=0)
@@ -169,8 +188,3 @@ def main(argv=None):
     path = args.output / "out_of_core_dask.png"
     fig.savefig(path, dpi=100)
     print(f"Figure saved to {path}")
-    return accuracy, r2
-
-
-if __name__ == "__main__":
-    main()

@@ -14,10 +14,14 @@ their fit, so:
 
 Run it with ``python examples/plot_callbacks.py [--output DIR] [--quick]``; the
 figure goes to DIR (default: ``skvgrad_examples`` in the system's temporary
-folder), and the script prints its path.
+folder), and the script prints its path. The figure's title and the printed
+lines say what ended the fit: the callback, or ``max_iter`` if the loss never
+fell below the threshold. Written to a log or to this page, the progress bars
+are drawn 120 columns wide, so that their rows fit.
 """
 
 import argparse
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -40,6 +44,7 @@ class StopBelowLoss:
 
     def __init__(self, threshold):
         self.threshold = threshold
+        self.stopped_after = None  # the epoch at which it stopped a fit, if it did
 
     def setup(self, estimator, context):
         pass
@@ -51,7 +56,10 @@ class StopBelowLoss:
         pass
 
     def on_fit_task_end(self, estimator, context):
-        return context.task_name == "epoch" and estimator.loss_ < self.threshold
+        if context.task_name == "epoch" and estimator.loss_ < self.threshold:
+            self.stopped_after = estimator.n_iter_
+            return True
+        return False
 
 
 def main(argv=None):
@@ -68,17 +76,30 @@ def main(argv=None):
     X, y = load_digits(return_X_y=True)
     X = X / 16
     max_iter = 20 if args.quick else 100
+    if not sys.stdout.isatty():
+        # rich lays a log (or the gallery's page) out 80 columns wide, too narrow
+        # for the rows of a search's progress bars: they would read "1…".
+        import rich
+
+        rich.reconfigure(width=120)
 
     # 1. A score after every epoch, and a stop on a condition.
     monitor = ScoringMonitor(scoring="accuracy")
-    clf = MLPAutogradClassifier((32,), max_iter=max_iter, random_state=0)
-    clf.set_callbacks(monitor, StopBelowLoss(threshold=0.1))
+    stop = StopBelowLoss(threshold=0.1)
+    clf = MLPAutogradClassifier(
+        (32,), learning_rate_init=0.01, max_iter=max_iter, random_state=0
+    )
+    clf.set_callbacks(monitor, stop)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
     epochs = [row for row in monitor.get_logs().data if row["task_name"] == "epoch"]
     accuracy = [row["accuracy"] for row in epochs]
-    print(f"stopped after {clf.n_iter_} epochs, training loss {clf.loss_:.3f}")
+    if stop.stopped_after is None:
+        ended = f"max_iter={max_iter} ended the fit before StopBelowLoss(0.1) did"
+    else:
+        ended = f"StopBelowLoss(0.1) stopped the fit after {stop.stopped_after} epochs"
+    print(f"{ended}; training loss {clf.loss_:.3f}")
     print(f"training accuracy after epoch 1: {accuracy[0]:.3f}")
     print(f"final training accuracy {accuracy[-1]:.3f}")
 
@@ -100,14 +121,14 @@ def main(argv=None):
     ax.set(
         xlabel="epoch",
         ylabel="training accuracy",
-        title="ScoringMonitor's log, until StopBelowLoss(0.1) stopped the fit",
+        title=f"ScoringMonitor's log: {ended}",
     )
     fig.tight_layout()
     args.output.mkdir(parents=True, exist_ok=True)
     path = args.output / "plot_callbacks.png"
     fig.savefig(path, dpi=100)
     print(f"Figure saved to {path}")
-    return clf.n_iter_, accuracy
+    return clf.n_iter_, accuracy, ended
 
 
 if __name__ == "__main__":

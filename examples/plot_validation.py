@@ -16,111 +16,117 @@ same data, initial weights and shuffling); ``scoring`` only decides which epoch
 is kept and when to stop. The figure shows, for each, the training loss, the
 validation loss and the validation score per epoch, with the best epoch marked.
 
-Run it with ``python examples/plot_validation.py [--output DIR] [--quick]``.
-The figure goes to DIR (default: ``skvgrad_examples`` in the system's
-temporary folder), and the script prints its path.
+It needs the ``plot`` extra (``pip install -e ".[plot]"``). Run it with
+``python examples/plot_validation.py [--output DIR] [--quick]``: ``--quick``
+trains fewer epochs, in seconds; the files go to DIR (default:
+``skvgrad_examples`` in the system's temporary folder), and the script prints
+their paths.
 """
 
+# %%
+# Options
+# -------
 import argparse
 import tempfile
 import warnings
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-
-from skvgrad import MLPAutogradClassifier  # noqa: E402
+from skvgrad import MLPAutogradClassifier
 
 SCORINGS = {"accuracy": "validation accuracy", "loss": "- validation log-loss"}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description="Early stopping on a validation set of your own"
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=Path(tempfile.gettempdir()) / "skvgrad_examples",
-        metavar="DIR",
-        help="folder for the figure (default: %(default)s)",
-    )
-    parser.add_argument("--quick", action="store_true", help="fewer epochs, seconds")
-    args = parser.parse_args(argv)
+parser = argparse.ArgumentParser(
+    description="Early stopping on a validation set of your own"
+)
+parser.add_argument(
+    "--output",
+    type=Path,
+    default=Path(tempfile.gettempdir()) / "skvgrad_examples",
+    metavar="DIR",
+    help="folder for the figure (default: %(default)s)",
+)
+parser.add_argument("--quick", action="store_true", help="fewer epochs, seconds")
+args = parser.parse_args()
 
-    X, y = load_digits(return_X_y=True)
-    X_rest, X_test, y_rest, y_test = train_test_split(
-        X / 16.0, y, test_size=0.3, random_state=0, stratify=y
+# %%
+# Three sets
+# ----------
+# 400 digits to train on, 857 to validate on, and 30% of them to test on.
+X, y = load_digits(return_X_y=True)
+X_rest, X_test, y_rest, y_test = train_test_split(
+    X / 16.0, y, test_size=0.3, random_state=0, stratify=y
+)
+X_train, X_val, y_train, y_val = train_test_split(
+    X_rest, y_rest, train_size=400, random_state=0, stratify=y_rest
+)
+
+# %%
+# One fit per scoring
+# -------------------
+# Both fits train identically; ``scoring`` only decides which epoch is kept
+# (marked by the dotted line) and when to stop. Top: the training and
+# validation losses; bottom: the validation score early stopping watches.
+fig, axes = plt.subplots(
+    2, len(SCORINGS), figsize=(11, 7), sharex="col", layout="constrained"
+)
+for (top, bottom), (scoring, score_label) in zip(axes.T, SCORINGS.items()):
+    clf = MLPAutogradClassifier(
+        hidden_layer_sizes=(100,),
+        alpha=0.0,
+        learning_rate_init=0.01,
+        early_stopping=True,
+        n_iter_no_change=10 if args.quick else 20,
+        scoring=scoring,
+        max_iter=60 if args.quick else 300,
+        random_state=0,
     )
-    X_train, X_val, y_train, y_val = train_test_split(
-        X_rest, y_rest, train_size=400, random_state=0, stratify=y_rest
+    with warnings.catch_warnings():
+        # --quick may end before early stopping does.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)
+    best = int(np.argmax(clf.validation_scores_))  # the epoch kept
+    score = clf.score(X_test, y_test)
+    print(
+        f"scoring={scoring:>8}: best epoch {best + 1:>2} of {clf.n_iter_}, "
+        f"validation loss {clf.validation_loss_curve_[best]:.4f}, "
+        f"test accuracy = {score:.3f}"
     )
 
-    fig, axes = plt.subplots(
-        2, len(SCORINGS), figsize=(11, 7), sharex="col", layout="constrained"
+    epochs = np.arange(1, clf.n_iter_ + 1)
+    top.plot(epochs, clf.loss_curve_, label="training loss (loss_curve_)")
+    top.plot(
+        epochs,
+        clf.validation_loss_curve_,
+        label="validation loss (validation_loss_curve_)",
     )
-    for (top, bottom), (scoring, score_label) in zip(axes.T, SCORINGS.items()):
-        clf = MLPAutogradClassifier(
-            hidden_layer_sizes=(100,),
-            alpha=0.0,
-            learning_rate_init=0.01,
-            early_stopping=True,
-            n_iter_no_change=10 if args.quick else 20,
-            scoring=scoring,
-            max_iter=60 if args.quick else 300,
-            random_state=0,
+    top.set_yscale("log")
+    top.set(ylabel="log-loss", title=f'scoring="{scoring}"')
+    bottom.plot(
+        epochs,
+        clf.validation_scores_,
+        color="C2",
+        label=f"{score_label} (validation_scores_)",
+    )
+    bottom.plot(best + 1, clf.validation_scores_[best], "o", color="C2")
+    bottom.set(xlabel="epoch", ylabel=score_label)
+    for ax in (top, bottom):
+        ax.axvline(
+            best + 1,
+            color="0.3",
+            ls=":",
+            label=f"best epoch {best + 1}, kept: test accuracy {score:.3f}",
         )
-        with warnings.catch_warnings():
-            # --quick may end before early stopping does.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            clf.fit(X_train, y_train, X_val=X_val, y_val=y_val)
-        best = int(np.argmax(clf.validation_scores_))  # the epoch kept
-        score = clf.score(X_test, y_test)
-        print(
-            f"scoring={scoring:>8}: best epoch {best + 1:>2} of {clf.n_iter_}, "
-            f"validation loss {clf.validation_loss_curve_[best]:.4f}, "
-            f"test accuracy = {score:.3f}"
-        )
+    top.legend(loc="upper right")
+    bottom.legend(loc="lower right")
 
-        epochs = np.arange(1, clf.n_iter_ + 1)
-        top.plot(epochs, clf.loss_curve_, label="training loss (loss_curve_)")
-        top.plot(
-            epochs,
-            clf.validation_loss_curve_,
-            label="validation loss (validation_loss_curve_)",
-        )
-        top.set_yscale("log")
-        top.set(ylabel="log-loss", title=f'scoring="{scoring}"')
-        bottom.plot(
-            epochs,
-            clf.validation_scores_,
-            color="C2",
-            label=f"{score_label} (validation_scores_)",
-        )
-        bottom.plot(best + 1, clf.validation_scores_[best], "o", color="C2")
-        bottom.set(xlabel="epoch", ylabel=score_label)
-        for ax in (top, bottom):
-            ax.axvline(
-                best + 1,
-                color="0.3",
-                ls=":",
-                label=f"best epoch {best + 1}, kept: test accuracy {score:.3f}",
-            )
-        top.legend(loc="upper right")
-        bottom.legend(loc="lower right")
-
-    args.output.mkdir(parents=True, exist_ok=True)
-    path = args.output / "plot_validation.png"
-    fig.savefig(path, dpi=100)
-    print(f"Figure saved to {path.resolve()}")
-
-
-if __name__ == "__main__":
-    main()
+args.output.mkdir(parents=True, exist_ok=True)
+path = args.output / "plot_validation.png"
+fig.savefig(path, dpi=100)
+print(f"Figure saved to {path.resolve()}")

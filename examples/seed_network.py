@@ -1,7 +1,7 @@
-"""The seed's neural network, on skvgrad's engine
-================================================
+"""The course homework the engine grew from, run on skvgrad's engine
+==================================================================
 
-skvgrad's engine grew from a homework on vectorized reverse-mode automatic
+skvgrad's engine grew from a course homework on vectorized reverse-mode automatic
 differentiation: an ``AutogradValue`` class with vector-Jacobian products, a
 ``pad`` operation that appends a column of ones for the bias, and a
 ``NeuralNetwork`` with sigmoid hidden layers trained by gradient descent on two
@@ -9,34 +9,56 @@ moons. This script is that homework's program with its imports changed: the
 ``AutogradValue`` it differentiates is :class:`skvgrad.engine.Tensor`, and
 ``pad``, ``matmul``, ``sigmoid`` and ``log`` come from :mod:`skvgrad.engine`.
 Everything else (the network, its negative log-likelihood, ``nll_and_grad``
-calling ``backward()`` and reading ``.grad``) is the seed's code as written.
+calling ``backward()`` and reading ``.grad``) is the homework's code as written.
 
 The support functions the homework imported, a gradient-descent loop with a
 tqdm progress bar and a plot of the decision boundary, are written out below.
 
-Run it with ``python examples/seed_network.py [--output DIR] [--quick]``. The
-figure goes to DIR (default: ``skvgrad_examples`` in the system's temporary
-folder), and the script prints its path and the final accuracy.
+It needs the ``plot`` and ``progress`` extras (``pip install -e
+".[plot,progress]"``). Run it with ``python examples/seed_network.py [--output
+DIR] [--quick]``: ``--quick`` takes fewer steps; the figure goes to DIR
+(default: ``skvgrad_examples`` in the system's temporary folder), and the
+script prints its path and the final accuracy.
 """
 
+# %%
+# Options, and the engine in place of the homework's own
+# ------------------------------------------------------
+# The last two imports replace the homework's own definitions of
+# ``AutogradValue``, ``pad``, ``matmul``, ``sigmoid`` and ``log``.
 import argparse
-import os
 import tempfile
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import make_moons
 from tqdm.auto import tqdm
 
-# The seed's own definitions of these, replaced by the engine's:
 from skvgrad.engine import Tensor as AutogradValue
 from skvgrad.engine import log, matmul, pad, sigmoid
 
-# The seed's program, unchanged -------------------------------------------------
+parser = argparse.ArgumentParser(description="The course homework's network")
+parser.add_argument(
+    "--output",
+    type=Path,
+    default=Path(tempfile.gettempdir()) / "skvgrad_examples",
+    metavar="DIR",
+    help="folder for the figure (default: %(default)s)",
+)
+parser.add_argument("--quick", action="store_true", help="fewer steps, seconds")
+args = parser.parse_args()
+
+
+# %%
+# The homework's program, unchanged
+# ---------------------------------
+# A network of sigmoid layers, its negative log-likelihood, and
+# ``nll_and_grad``, which calls ``backward()`` and reads ``.grad``.
 
 
 class NeuralNetwork:
-    def __init__(self, dims, hidden_sizes=[]):  # noqa: B006  (the seed's signature)
+    def __init__(self, dims, hidden_sizes=[]):  # noqa: B006  (the homework's signature)
         # Create a list of all layer dimensions (including input and output)
         sizes = [dims] + hidden_sizes + [1]
         # Create each layer weight matrix (including bias dimension)
@@ -141,7 +163,11 @@ def nll_and_grad(self, X, y):
 
 NeuralNetwork.nll_and_grad = nll_and_grad
 
-# The homework's support functions ----------------------------------------------
+# %%
+# The homework's support functions
+# --------------------------------
+# A gradient-descent loop with a tqdm progress bar, and a plot of the decision
+# boundary.
 
 
 def gradient_descent(model, X, y, lr=3e-2, steps=250):
@@ -170,48 +196,22 @@ def plot_boundary(model, X, y, ax, resolution=200):
     ax.set_ylabel("$x_2$")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description="The seed's neural network, on skvgrad's engine"
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        default=Path(tempfile.gettempdir()) / "skvgrad_examples",
-        metavar="DIR",
-        help="folder for the figure (default: %(default)s)",
-    )
-    parser.add_argument("--quick", action="store_true", help="fewer steps, seconds")
-    args = parser.parse_args(argv)
+# %%
+# Training on two moons
+# ---------------------
+np.random.seed(0)  # noqa: NPY002  (the homework draws from the global generator)
+X, y = make_moons(100, noise=0.1, random_state=0)
+model = NeuralNetwork(2, [25, 25])
+gradient_descent(model, X, y, lr=3e-2, steps=150 if args.quick else 250)
+print(f"accuracy {model.accuracy(X, y):.3f}")
 
-    import matplotlib
-
-    if _backend_chosen(matplotlib) is None:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    np.random.seed(0)  # noqa: NPY002  (the seed draws from the global generator)
-    X, y = make_moons(100, noise=0.1, random_state=0)
-    model = NeuralNetwork(2, [25, 25])
-    gradient_descent(model, X, y, lr=3e-2, steps=150 if args.quick else 250)
-    print(f"accuracy {model.accuracy(X, y):.3f}")
-
-    fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")
-    plot_boundary(model, X, y, ax, resolution=100 if args.quick else 200)
-    ax.set_title("The seed's network: (25, 25) sigmoid, gradient descent")
-    args.output.mkdir(parents=True, exist_ok=True)
-    path = args.output / "seed_network.png"
-    fig.savefig(path, dpi=100)
-    print(f"Figure saved to {path.resolve()}")
-
-
-def _backend_chosen(matplotlib):
-    """The matplotlib backend chosen by the user or the environment, or None."""
-    try:
-        return matplotlib.get_backend(auto_select=False)
-    except TypeError:  # matplotlib older than 3.10
-        return os.environ.get("MPLBACKEND")
-
-
-if __name__ == "__main__":
-    main()
+# %%
+# The decision boundary
+# ---------------------
+fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")
+plot_boundary(model, X, y, ax, resolution=100 if args.quick else 200)
+ax.set_title("The homework's network: (25, 25) sigmoid, gradient descent")
+args.output.mkdir(parents=True, exist_ok=True)
+path = args.output / "seed_network.png"
+fig.savefig(path, dpi=100)
+print(f"Figure saved to {path.resolve()}")

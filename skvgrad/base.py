@@ -10,11 +10,15 @@ targets' encoding, its output layer and loss, its default score and
 """
 
 import contextlib
+import copy
 import functools
+import importlib.util
+import inspect
 import math
 import os
 import pickle
 import sys
+import sysconfig
 import types
 import warnings
 from numbers import Integral, Real
@@ -22,16 +26,16 @@ from numbers import Integral, Real
 import joblib
 import numpy as np
 import scipy.sparse as sp
-import sklearn
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, gen_batches, shuffle
+from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_array,
     check_is_fitted,
     column_or_1d,
     validate_data,
@@ -40,22 +44,47 @@ from sklearn.utils.validation import (
 from skvgrad import nn, optim
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+# Code that runs a user's call but is not the user's: these packages (found
+# by module or by file: a worker process runs joblib's code as __main__), and
+# Python's own library (pickling, copying, worker processes, threads).
+_LIBRARIES = ("skvgrad", "sklearn", "joblib", "skops", "cloudpickle")
 _LIBRARY_DIRS = tuple(
-    os.path.dirname(os.path.abspath(module.__file__)) + os.sep
-    for module in (sys.modules[__package__], sklearn, joblib)
+    os.path.join(location, "")
+    for spec in map(importlib.util.find_spec, _LIBRARIES)
+    if spec is not None
+    for location in spec.submodule_search_locations or ()
+)
+_STDLIB_DIR = os.path.join(sysconfig.get_paths()["stdlib"], "")
+_SITE_DIRS = tuple(
+    os.path.join(sysconfig.get_paths()[key], "") for key in ("purelib", "platlib")
 )
 
 
-def warn(message, category=UserWarning):
-    """Issue a warning attributed to the first caller outside skvgrad's libraries.
+def _in_library(frame):
+    """Whether ``frame`` runs code of skvgrad's libraries or of Python's own."""
+    module = frame.f_globals.get("__name__") or ""
+    filename = frame.f_code.co_filename
+    return (
+        module.partition(".")[0] in _LIBRARIES
+        or filename.startswith(_LIBRARY_DIRS)
+        or filename.startswith("<frozen ")
+        or (filename.startswith(_STDLIB_DIR) and not filename.startswith(_SITE_DIRS))
+    )
 
-    skvgrad, scikit-learn and joblib frames are skipped, so that the warning
-    points at the user's line whatever the path (``fit``, a Pipeline, a search).
+
+def warn(message, category=UserWarning):
+    """Issue a warning attributed to the first caller outside the libraries.
+
+    Frames of skvgrad, scikit-learn, joblib, skops, cloudpickle and Python's
+    standard library are skipped, so that the warning points at the user's line
+    whatever the path (``fit``, a Pipeline, a search, ``joblib.dump``). Where no
+    code of the user's is on the stack (a worker process of a parallel search),
+    it points at skvgrad's line that warns.
     """
     frame, level = sys._getframe(1), 2  # level 2: warn's caller
-    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
+    while frame is not None and _in_library(frame):
         frame, level = frame.f_back, level + 1
-    warnings.warn(message, category, stacklevel=level)
+    warnings.warn(message, category, stacklevel=2 if frame is None else level)
 
 
 def store_params(estimator, arguments):
@@ -69,41 +98,103 @@ def store_params(estimator, arguments):
             setattr(estimator, name, value)
 
 
-def _discard_partial_file():
-    """Remove the file that a Python-level pickler on the stack was writing.
+# Saving a model: each format must be able to load back the callables it holds.
 
-    ``joblib.dump`` opens its file before pickling; when the model refuses to
-    be pickled, this keeps a failed dump from leaving a truncated file behind.
+
+def _pickle_round_trip(obj):
+    return pickle.loads(pickle.dumps(obj))
+
+
+def _skops_round_trip(obj):
+    import skops.io as sio
+
+    data = sio.dumps(obj)
+    return sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+
+
+_FORMATS = {
+    "pickle": (
+        _pickle_round_trip,
+        "pickle stores a function by reference (its module and qualified name)",
+        "Lambdas, functions defined inside other functions and staticmethod "
+        "objects cannot be saved",
+    ),
+    "skops": (
+        _skops_round_trip,
+        "skops stores a function by its module and name",
+        "Lambdas, functions defined inside other functions or on a class, and "
+        "staticmethod objects cannot be saved with skops (joblib and pickle "
+        "also find functions defined on a class)",
+    ),
+}
+
+
+def _pickler_on_stack():
+    """The Python-level pickler that is pickling the caller, or None.
+
+    A C pickler called by ``pickle.dump``/``pickle.dumps`` has no frame, but
+    joblib's and cloudpickle's picklers run Python code around it.
+    """
+    frame = sys._getframe(2)
+    while frame is not None:
+        obj = frame.f_locals.get("self")
+        if isinstance(obj, (pickle.Pickler, pickle._Pickler)):
+            return obj
+        frame = frame.f_back
+    return None
+
+
+def _stores_functions_by_value(pickler):
+    """Whether ``pickler`` is cloudpickle's (loky's, dask's): it sends lambdas and
+    nested functions by value, so they load back wherever cloudpickle is."""
+    cloudpickle = sys.modules.get("cloudpickle")
+    return cloudpickle is not None and isinstance(pickler, cloudpickle.Pickler)
+
+
+def _discard_file_of_failed_dump():
+    """Remove the file that a failed ``joblib.dump`` on the stack opened by name.
+
+    ``joblib.dump(model, path)`` opens the file before pickling; when the model
+    refuses to be saved, no partial file is left behind. A file object given
+    to it is the caller's: it is left as it is.
     """
     frame = sys._getframe(1)
     while frame is not None:
-        pickler = frame.f_locals.get("self")
-        if isinstance(pickler, pickle._Pickler):
-            file = getattr(pickler, "file_handle", None) or getattr(
-                getattr(pickler, "_file_write", None), "__self__", None
-            )
-            while file is not None and not isinstance(getattr(file, "name", 0), str):
-                file = getattr(file, "raw", None) or getattr(file, "_fp", None)
-            name, mode = getattr(file, "name", None), getattr(file, "mode", "")
-            if isinstance(name, str) and isinstance(mode, str) and "w" in mode:
+        if frame.f_code is joblib.numpy_pickle.dump.__code__:
+            if frame.f_locals.get("is_filename"):
                 with contextlib.suppress(OSError):
-                    os.remove(name)
+                    os.remove(frame.f_locals["filename"])
             return
         frame = frame.f_back
 
 
-def _check_saveable(obj, what):
-    """Raise a TypeError unless pickle can store ``obj`` and load it back."""
+def _same_callable(loaded, obj):
+    """Whether a callable loaded back is the one stored: the same function (a
+    format that finds functions by name may find another), or of the same type."""
+    if isinstance(obj, functools.partial):
+        return isinstance(loaded, functools.partial) and _same_callable(
+            loaded.func, obj.func
+        )
+    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc)):
+        return loaded is obj
+    return type(loaded) is type(obj)
+
+
+def _check_saveable(obj, what, fmt):
+    """Raise a TypeError unless the format ``fmt`` can store ``obj`` and load it
+    back; warn when it loads back only where ``__main__`` defines it."""
+    round_trip, how, which = _FORMATS[fmt]
     try:
-        pickle.loads(pickle.dumps(obj))
+        loaded = round_trip(obj)
+        if not _same_callable(loaded, obj):
+            raise ValueError(f"it loads {loaded!r} instead")
     except Exception as error:
-        _discard_partial_file()
+        _discard_file_of_failed_dump()
         raise TypeError(
-            f"Cannot save a model whose {what} is {obj!r}: pickle cannot store it "
-            f"by reference ({type(error).__name__}: {error}). Lambdas, functions "
-            "defined inside other functions and staticmethod objects cannot be "
-            f"saved: define the {what} as a module-level function (or an instance "
-            "of a module-level class) in an importable module and pass that."
+            f"Cannot save a model whose {what} is {obj!r}: {how}, and cannot load "
+            f"it back ({type(error).__name__}: {error}). {which}: define the "
+            f"{what} as a module-level function (or an instance of a module-level "
+            "class) in an importable module and pass that."
         ) from error
     module = getattr(getattr(obj, "func", obj), "__module__", None)
     if module == "__main__":
@@ -112,6 +203,62 @@ def _check_saveable(obj, what):
             f"only in a program whose __main__ defines it too. Define the {what} "
             "in an importable module to load the model anywhere."
         )
+
+
+def _name(function):
+    """A function's name for a message."""
+    return getattr(function, "__name__", repr(function))
+
+
+def _takes_sample_weight(scorer):
+    """Whether ``scorer(estimator, X, y, ...)`` accepts ``sample_weight``."""
+    try:
+        parameters = inspect.signature(scorer).parameters.values()
+    except (TypeError, ValueError):  # no signature to read
+        return False
+    return any(p.name == "sample_weight" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def _check_weight_range(sample_weight, what, after=""):
+    """Refuse weights whose sum is zero or overflows, or whose nonzero values are
+    subnormal: the objective divides by the sum of the weights."""
+    dtype = sample_weight.dtype
+    with np.errstate(over="ignore"):
+        total = sample_weight.sum()
+    if not total > 0:
+        raise ValueError(f"{what} must contain at least one non-zero number{after}.")
+    rescale = (
+        "the model is the same with alpha {} by the same constant (alpha is "
+        "divided by the sum of the weights; without alpha only their ratios matter)"
+    )
+    if not np.isfinite(total):
+        raise ValueError(
+            f"{what}{after} are too large: their sum overflows {dtype}. Divide them "
+            f"by a constant: {rescale.format('divided')}."
+        )
+    tiny = np.finfo(dtype).tiny
+    smallest = sample_weight[sample_weight > 0].min()
+    if smallest < tiny:
+        raise ValueError(
+            f"{what}{after} are too small: {smallest:.3g} is below {dtype}'s "
+            f"smallest normal number {tiny:.3g}, where numbers lose their "
+            "precision, and the objective divides by the sum of the weights. "
+            f"Multiply them by a constant: {rescale.format('multiplied')}."
+        )
+
+
+def _targets_in_dtype(Y, dtype, name):
+    """The encoded targets in the model's dtype; an error if they overflow it."""
+    with np.errstate(over="ignore"):
+        converted = Y.astype(dtype)
+    if not np.isfinite(converted).all():
+        raise ValueError(
+            f"{name} holds values beyond the range of {np.dtype(dtype)}, the dtype "
+            f"the model computes in (the largest |{name}| is {np.abs(Y).max():.3g}, "
+            f"{np.dtype(dtype)}'s largest number {np.finfo(dtype).max:.3g}). Scale "
+            f"{name}, or fit the model on float64 data."
+        )
+    return converted
 
 
 PARAMETERS_DOC = """\
@@ -183,18 +330,27 @@ EXTRA_PARAMETERS_DOC = """\
         Stochastic solvers only.
     scoring : str, callable or None, default=None
         What the validation data is scored with and early stopping watches:
-        None (the estimator's default score), "loss" (the negated validation
-        loss), any scikit-learn scorer name, or a callable
-        ``scorer(estimator, X, y)``.
+        None (the estimator's default: the accuracy for the classifier; R² for
+        the regressor's "squared_error" and "poisson" losses, as MLPRegressor,
+        and the negated validation loss for its "huber", "quantile" and
+        callable losses, whose best epoch by R² would not be the best estimate
+        of what they estimate), "loss" (the negated validation loss), any
+        scikit-learn scorer name, or a callable ``scorer(estimator, X, y)``,
+        given ``sample_weight=`` too when it accepts it and the validation
+        data is weighted.
 """
 
 ATTRIBUTES_DOC = """\
     loss_ : float
         The loss at the end of training.
     best_loss_ : float or None
-        Lowest training loss reached; None with early stopping.
+        Lowest training loss in ``loss_curve_`` (since the last fit with early
+        stopping, if any); None after a fit with early stopping, which watches
+        the validation score instead.
     loss_curve_ : list of float
-        The loss after every epoch (every iteration for "lbfgs").
+        The loss after every epoch (every iteration for "lbfgs"), with every
+        solver under one rule: warm-start fits and ``partial_fit`` extend the
+        curve, a fit without ``warm_start`` starts it anew.
     validation_scores_ : list of float or None
         Validation score (see ``scoring``) after every epoch, when there is
         validation data (early stopping, or ``X_val`` given to fit); else None.
@@ -235,6 +391,16 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
 
     _fixed_epochs = False  # True: max_iter is a budget, no ConvergenceWarning
 
+    # scikit-learn's HTML repr links an estimator to its page of the API
+    # reference, on the documentation site named in the package metadata.
+    _doc_link_module = "skvgrad"
+
+    @property
+    def _doc_link_template(self):
+        from skvgrad import _api_page_template
+
+        return _api_page_template()
+
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
             "array-like",
@@ -271,6 +437,8 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like", None],
         "scoring": [str, callable, None],
     }
+
+    _replay = True  # trace the objective once per batch shape and replay it
 
     # Public API ------------------------------------------------------------------
 
@@ -374,15 +542,31 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             )
         return raw
 
-    def _check_X(self, X):
-        """Hook: ``X`` checked against the fitted model, as the network takes it."""
-        return validate_data(
-            self,
+    def _check_X(self, X, name="X"):
+        """Hook: ``X`` (or validation data, named ``name`` in errors) checked
+        against the fitted model, as the network takes it."""
+        if name == "X":
+            return validate_data(
+                self,
+                X,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                reset=False,
+            )
+        X_checked = check_array(
             X,
             accept_sparse=["csr", "csc"],
             dtype=(np.float64, np.float32),
-            reset=False,
+            estimator=self,
+            input_name=name,
         )
+        if X_checked.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"{name} has {X_checked.shape[1]} features, but {type(self).__name__} "
+                f"is expecting {self.n_features_in_} features as input."
+            )
+        validate_data(self, X, skip_check_array=True, reset=False)  # its names
+        return X_checked
 
     def _check_X_y(self, X, y, reset):
         """Hook: the training data checked (``reset`` on a first fit), as the
@@ -412,12 +596,40 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
+    # Copying and saving: a copy stores nothing, cloudpickle (joblib's worker
+    # processes, dask) sends functions by value, and a file written by pickle,
+    # joblib or skops must load back the callables the model holds.
+
+    def __copy__(self):
+        copied = object.__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        return copied
+
+    def __deepcopy__(self, memo):
+        copied = object.__new__(type(self))
+        memo[id(self)] = copied
+        copied.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return copied
+
+    def __reduce_ex__(self, protocol):
+        if not _stores_functions_by_value(_pickler_on_stack()):
+            self._check_saveable("pickle")
+        return super().__reduce_ex__(protocol)
+
     def __getstate__(self):
+        frame = sys._getframe(1)
+        while frame.f_globals.get("__name__", "").startswith("skvgrad."):
+            frame = frame.f_back  # a subclass's __getstate__
+        if frame.f_globals.get("__name__", "").startswith("skops."):
+            self._check_saveable("skops")  # skops reads the state to write it
+        return super().__getstate__()
+
+    def _check_saveable(self, fmt):
+        """Refuse to be saved in ``fmt`` with a callable it cannot load back."""
         for what in ("activation", "loss"):
             value = getattr(self, what, None)
             if callable(value):
-                _check_saveable(value, what)
-        return super().__getstate__()
+                _check_saveable(value, what, fmt)
 
     # Checks --------------------------------------------------------------------------
 
@@ -470,17 +682,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         if sample_weight is None:
             return None
         after = " (after class_weight)" if self._weighted_classes() else ""
-        with np.errstate(over="ignore"):
-            total = sample_weight.sum()
-        if not total > 0:
-            raise ValueError(
-                f"Sample weights must contain at least one non-zero number{after}."
-            )
-        if not np.isfinite(total):
-            raise ValueError(
-                f"The sample weights{after} are too large: their sum overflows "
-                f"{sample_weight.dtype}. Rescale them; only their ratios matter."
-            )
+        _check_weight_range(sample_weight, "Sample weights", after)
         return sample_weight
 
     def _weight_samples(self, y, sample_weight, dtype):
@@ -492,23 +694,45 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         return False
 
     def _check_validation(self, validation, dtype):
-        """X_val, Y_val (encoded), y_val and sample_weight_val, checked."""
+        """X_val, Y_val (encoded), y_val and sample_weight_val, checked before
+        training, each named in its errors."""
         X_val, y_val, sw_val = validation
-        X_checked = self._check_X(X_val).astype(dtype, copy=False)
-        y_val = np.asarray(y_val)
-        if y_val.ndim == 2 and y_val.shape[1] == 1:
-            y_val = column_or_1d(y_val, warn=True)
+        X_checked = self._check_X(X_val, name="X_val").astype(dtype, copy=False)
+        if not sp.issparse(y_val):
+            y_val = np.asarray(y_val)
+            if y_val.ndim == 2 and y_val.shape[1] == 1:
+                y_val = column_or_1d(y_val, warn=True)
         if y_val.shape[0] != X_checked.shape[0]:
             raise ValueError(
                 "Found input variables with inconsistent numbers of samples: "
                 f"X_val has {X_checked.shape[0]}, y_val has {y_val.shape[0]}."
             )
         y_val, Y_val = self._encode_targets(y_val, fitting=False, name="y_val")
-        if sw_val is not None:
-            sw_val = _check_sample_weight(
-                sw_val, X_checked, dtype=dtype, ensure_non_negative=True
+        if Y_val.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y_val has {Y_val.shape[1]} output(s), but the model has "
+                f"{self.n_outputs_}, as y had."
             )
-        return _Validation(X_checked, Y_val.astype(dtype), y_val, sw_val, X_val)
+        Y_val = _targets_in_dtype(Y_val, dtype, "y_val")
+        if sw_val is not None:
+            sw_val = check_array(
+                sw_val,
+                ensure_2d=False,
+                dtype=dtype,
+                estimator=self,
+                input_name="sample_weight_val",
+            )
+            if sw_val.ndim == 0:
+                sw_val = np.full(X_checked.shape[0], sw_val, dtype=dtype)
+            if sw_val.shape != (X_checked.shape[0],):
+                raise ValueError(
+                    f"sample_weight_val.shape == {sw_val.shape}, expected "
+                    f"({X_checked.shape[0]},) (one weight per row of X_val)."
+                )
+            if (sw_val < 0).any():
+                raise ValueError("Negative values in data passed to sample_weight_val.")
+            _check_weight_range(sw_val, "sample_weight_val")
+        return _Validation(X_checked, Y_val, y_val, sw_val, X_val)
 
     # Training ------------------------------------------------------------------------
 
@@ -541,16 +765,18 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         )
         X_given, y_given = X, y
         X, y = self._check_X_y(X, y, reset=first_fit)
-        if y.ndim == 2 and y.shape[1] == 1:
+        if y.ndim == 2 and y.shape[1] == 1 and not sp.issparse(y):
             y = column_or_1d(y, warn=True)
         y, Y = self._encode_targets(
             y, fitting=True, reset=first_fit, incremental=incremental, classes=classes
         )
+        if not first_fit:
+            self._check_output_layer(incremental)
         dtype = X.dtype if first_fit else self.coefs_[0].dtype
         X = X.astype(dtype, copy=False)
         if sp.issparse(X):
             X = X.tocsr()
-        Y = Y.astype(dtype)
+        Y = _targets_in_dtype(Y, dtype, "y")
         sample_weight = self._check_weights(sample_weight, X, y, dtype)
         front = self._front()
         n_inputs = X.shape[1] if front is None else front.n_outputs
@@ -569,7 +795,14 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         if validation is not None:
             validation = self._check_validation(validation, dtype)
         self._objective = nn.Objective(
-            layer_units, self.activation, self._loss(), self.alpha, dropout, rng, front
+            layer_units,
+            self.activation,
+            self._loss(),
+            self.alpha,
+            dropout,
+            rng,
+            front=front,
+            replay=self._replay,
         )
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         hooks = _Hooks(ctx, self, X_given, y_given, metadata)
@@ -582,10 +815,24 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                     X, Y, y, sample_weight, rng, incremental, validation, hooks
                 )
             if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
-                self._raise_diverged(X)
+                self._raise_diverged(X, Y, sample_weight)
         finally:
             del self._objective
         hooks.end(root=True)
+
+    def _check_output_layer(self, incremental):
+        """Refuse to continue a model whose output layer the parameters changed."""
+        needed = self._output_activation()
+        if needed != self.out_activation_:
+            how = "partial_fit" if incremental else "warm_start"
+            raise ValueError(
+                f"The parameters now need the output layer {needed!r}, but the "
+                f"fitted model's is {self.out_activation_!r} (loss="
+                f"{getattr(self, 'loss', None)!r} was changed since the fit): {how} "
+                "continues the fitted "
+                "model, whose output layer cannot change. Fit a new model "
+                "(warm_start=False), or set the loss back."
+            )
 
     def _initialize(self, layer_units, rng, dtype, Y, sample_weight):
         """Fresh weights and training state."""
@@ -674,12 +921,14 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                 result = None
             finally:
                 hooks.close()
-        self.loss_curve_ = curve
-        self.best_loss_ = min(curve, default=np.inf)
+        # One rule for every solver: the curve grows over warm-start fits.
+        self.loss_curve_ = list(self.loss_curve_) + curve
+        previous = np.inf if self.best_loss_ is None else self.best_loss_
+        self.best_loss_ = min([previous, *curve])
         if result is None:
             return
         if not math.isfinite(result.loss):
-            self._raise_diverged(X)
+            self._raise_diverged(X, Y, sample_weight)
         self._set_params(result.x)
         self.n_iter_ = result.n_iter
         self.loss_ = (
@@ -745,7 +994,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                 for _ in range(n_epochs):
                     hooks.begin()
                     if self.shuffle:
-                        order = shuffle(order, random_state=rng)
+                        order = _shuffled(order, rng)
                     flat, loss = self._fit_epoch(
                         X, Y, sample_weight, order, batch_size, flat, optimizer
                     )
@@ -771,7 +1020,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                             ConvergenceWarning,
                         )
             except FloatingPointError as error:
-                self._raise_diverged(X, error)
+                self._raise_diverged(X, Y, sample_weight, error)
             except KeyboardInterrupt:
                 self._interrupted(
                     self.loss_curve_[len(self.loss_curve_) - self.n_iter_ :]
@@ -788,25 +1037,33 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
 
         Returns the new parameter vector and the epoch's loss: the mean of the
         batch losses weighted by the batches' weights (their sizes without
-        sample weights, which is scikit-learn's MLP's mean).
+        sample weights, which is scikit-learn's MLP's mean). The steps update
+        a private copy of ``flat`` in place; what is returned is a new array,
+        never written to afterwards (``coefs_`` and the early-stopping best
+        may be views of it).
         """
+        work = flat.copy()
+        grad = np.empty_like(work)
+        batches = _Batches(X, Y, sample_weight)
         accumulated = total = 0.0
         for batch in gen_batches(X.shape[0], batch_size):
             idx = batch if order is None else order[batch]
-            sw = None if sample_weight is None else sample_weight[idx]
+            X_batch, Y_batch, sw = batches.take(idx)
             weight = batch.stop - batch.start if sw is None else float(sw.sum())
             if weight == 0:
                 continue  # nothing to learn from, and no loss to divide
-            loss, flat = self._train_step(flat, optimizer, X[idx], Y[idx], sw)
+            loss = self._train_step(work, grad, optimizer, X_batch, Y_batch, sw)
             accumulated += loss * weight
             total += weight
-        return flat, accumulated / total
+        return work, accumulated / total
 
-    def _train_step(self, flat, optimizer, X, Y, sample_weight):
-        """One update on one mini-batch; returns its loss and the new vector."""
-        data, penalty, grad = self._objective(flat, X, Y, sample_weight)
-        [flat] = optimizer.update_params([flat], [grad])
-        return self._reported_loss(data, penalty), flat
+    def _train_step(self, work, grad, optimizer, X, Y, sample_weight):
+        """One update of ``work`` in place on one mini-batch; returns its loss."""
+        data, penalty, grad = self._objective(work, X, Y, sample_weight, grad=grad)
+        if not math.isfinite(data + penalty):  # NaN or inf without an overflow
+            raise FloatingPointError(f"the loss is {data + penalty}")
+        optimizer.step([work], [grad])
+        return self._reported_loss(data, penalty)
 
     def _make_optimizer(self, flat, incremental):
         """A new optimizer, or the one saved by the previous call for the solver."""
@@ -874,20 +1131,22 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         )
         loss = self._validation_loss(raw, validation)
         self.validation_loss_curve_.append(loss)
-        if self.scoring is None:
+        scoring = self._default_scoring() if self.scoring is None else self.scoring
+        if scoring is None:
             score = self._default_score(raw, validation)
-        elif self.scoring == "loss":
+        elif scoring == "loss":
             score = -loss
         else:
-            kwargs = {} if validation.sw is None else {"sample_weight": validation.sw}
+            scorer = self._scorer()
+            # As scikit-learn calls a scorer: weights only to one that takes them.
+            weighted = validation.sw is not None and _takes_sample_weight(scorer)
+            kwargs = {"sample_weight": validation.sw} if weighted else {}
             with warnings.catch_warnings():
                 # A split of the training data has lost its column names.
                 warnings.filterwarnings(
                     "ignore", message="X does not have valid feature names"
                 )
-                score = float(
-                    self._scorer()(self, validation.X_given, validation.y, **kwargs)
-                )
+                score = float(scorer(self, validation.X_given, validation.y, **kwargs))
         if math.isnan(score):
             name = "the default score" if self.scoring is None else repr(self.scoring)
             raise ValueError(
@@ -909,37 +1168,78 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             "is the one at the end of the last of them."
         )
 
-    def _raise_diverged(self, X, cause=None):
+    def _raise_diverged(self, X, Y, sample_weight, cause=None):
         """Stop training whose loss or weights are no longer finite, naming why."""
-        # The penalty's gradient is alpha * W and Adam squares it: with weights
-        # of order 1, an alpha whose square overflows the model's dtype is the cause.
-        dtype = self.coefs_[0].dtype
-        with np.errstate(over="ignore"):
-            penalty_overflows = not np.isfinite(
-                np.square(np.asarray(self.alpha, dtype))
-            )
-        if penalty_overflows:
-            advice = (
-                f"The L2 penalty alpha={self.alpha:g} is too large for these weights: "
-                "its value or its gradient overflows. Use a smaller alpha."
-            )
-        else:
-            scale = float(abs(X).max()) if X.shape[0] else 0.0
-            advice = (
-                "The input data may contain large values and need to be "
-                f"preprocessed (the largest |X| is {scale:.3g}; scale it, e.g. with "
-                "StandardScaler)"
-                + (
-                    "."
-                    if self.solver == "lbfgs"
-                    else f", or learning_rate_init={self.learning_rate_init:g} is "
-                    "too large."
-                )
-            )
-        detail = "" if cause is None else f" Training diverged: {cause}."
+        detail = " Training diverged" + ("." if cause is None else f": {cause}.")
         raise ValueError(
-            f"Solver produced non-finite parameter weights. {advice}{detail}"
+            f"{self._divergence_cause(X, Y, sample_weight)}{detail}"
         ) from cause
+
+    def _divergence_cause(self, X, Y, sample_weight):
+        """What made training diverge, found at the last parameters that were
+        finite: the penalty, the loss function or the targets, else X's scale
+        (or the learning rate)."""
+        dtype = self.coefs_[0].dtype
+        weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        with np.errstate(all="ignore"):
+            # The penalty's gradient is alpha * W / sum(w), and Adam squares it:
+            # with weights of order 1, an overflow of its square is the cause.
+            penalty = np.asarray(self.alpha, dtype) / np.asarray(weight_sum, dtype)
+            if not np.isfinite(np.square(penalty)):
+                small = sample_weight is not None and weight_sum < 1
+                by_weights = (
+                    f", divided by the sum of the sample weights ({weight_sum:.3g}),"
+                    if small
+                    else ""
+                )
+                return (
+                    f"Solver produced non-finite parameter weights. The L2 penalty "
+                    f"alpha={self.alpha:g}{by_weights} is too large for these "
+                    "weights: its value or its gradient overflows. Use a smaller "
+                    "alpha" + (", or larger sample weights." if small else ".")
+                )
+            raw = self._objective.outputs(self._parameter_vector(), X)
+            loss = self._objective.loss(raw, Y, sample_weight, scale=1.0)
+            if not np.isfinite(loss):
+                # Not finite where the network answers 0 too: the targets (or
+                # the loss function); else the outputs are too large.
+                zero = self._objective.loss(0 * Y, Y, sample_weight, scale=1.0)
+                if not np.isfinite(zero):
+                    return self._loss_cause(float(zero), Y)
+        scale = float(abs(X).max()) if X.shape[0] else 0.0
+        y_scale = float(np.abs(Y).max()) if Y.size else 0.0
+        targets = f", the largest |y| is {y_scale:.3g}" if y_scale > 1 else ""
+        activation = (
+            f", or the activation {_name(self.activation)} overflows"
+            if callable(self.activation)
+            else ""
+        )
+        rate = (
+            ""
+            if self.solver == "lbfgs"
+            else f", or learning_rate_init={self.learning_rate_init:g} is too large"
+        )
+        return (
+            "Solver produced non-finite parameter weights. The input data may "
+            "contain large values and need to be preprocessed (the largest |X| is "
+            f"{scale:.3g}{targets}; scale it, e.g. with StandardScaler){activation}"
+            f"{rate}."
+        )
+
+    def _loss_cause(self, value, Y):
+        """Why the loss is ``value`` (not finite) where the network's outputs are
+        finite: the user's loss function, or targets too large for the loss."""
+        if callable(self.loss):
+            return (
+                f"The loss function {_name(self.loss)} returned {value} where the "
+                "network's outputs are finite, so training cannot go on. Check it "
+                "for a log or a division at 0, or an overflow, on these targets."
+            )
+        return (
+            f"The {self.loss} loss is {value} on these targets: they are too large "
+            f"for it (the largest |y| is {float(np.abs(Y).max()):.3g}). Scale y, "
+            "e.g. divide it by its standard deviation."
+        )
 
     @contextlib.contextmanager
     def _progress(self, total):
@@ -1005,6 +1305,11 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         """The score of raw outputs on validation data when ``scoring=None``."""
         raise NotImplementedError
 
+    def _default_scoring(self):
+        """What ``scoring=None`` means: None for :meth:`_default_score`, or
+        "loss" (the negated validation loss)."""
+        return None
+
 
 class _Validation:
     """Validation data: X, encoded Y, targets y, weights, and X as given."""
@@ -1022,6 +1327,8 @@ class _EarlyStopping:
         self.on_validation = est.early_stopping
         self.keeps_best = est.early_stopping
         self.best = flat
+        if est.best_loss_ is None and not self.on_validation:
+            est.best_loss_ = np.inf  # the previous fit stopped early
         if validated:
             # The history grows over warm starts; the best is this fit's own.
             est.validation_scores_ = list(est.validation_scores_ or [])
@@ -1120,3 +1427,39 @@ class partial_fit_available:  # noqa: N801 (a decorator)
         if reason:
             raise AttributeError(reason)
         return types.MethodType(self.method, estimator)
+
+
+def _shuffled(order, rng):
+    """``order`` permuted as ``sklearn.utils.shuffle(order, random_state=rng)``
+    permutes it (the same draws from ``rng``), without its checks."""
+    indices = np.arange(len(order))
+    rng.shuffle(indices)
+    return order[indices]
+
+
+class _Batches:
+    """Mini-batches of the training data, gathered into buffers made once."""
+
+    def __init__(self, X, Y, sample_weight):
+        self.arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
+        self.weighted = sample_weight is not None
+        self.buffers = {}  # batch size -> one buffer per array
+
+    def take(self, idx):
+        """X, Y and the sample weights (or None) of the rows ``idx``."""
+        if isinstance(idx, slice):
+            parts = [a[idx] for a in self.arrays]
+        else:
+            buffers = self.buffers.get(len(idx))
+            if buffers is None:
+                buffers = self.buffers[len(idx)] = [
+                    None
+                    if sp.issparse(a)
+                    else np.empty((len(idx),) + a.shape[1:], a.dtype)
+                    for a in self.arrays
+                ]
+            parts = [
+                a[idx] if out is None else np.take(a, idx, axis=0, out=out)
+                for a, out in zip(self.arrays, buffers)
+            ]
+        return parts[0], parts[1], parts[2] if self.weighted else None

@@ -4,13 +4,15 @@ import math
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import column_or_1d
 
-from skvgrad import nn
+from skvgrad import engine, nn
 from skvgrad.base import (
     ATTRIBUTES_DOC,
     EXTRA_PARAMETERS_DOC,
@@ -33,11 +35,14 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
 
     Parameters
     ----------
-{PARAMETERS_DOC}    class_weight : dict, "balanced" or None, default=None
+{PARAMETERS_DOC}    class_weight : dict, list of dict, "balanced" or None, default=None
         Weights of the classes, multiplied into ``sample_weight``: a dict
-        ``{{label: weight}}`` of finite non-negative weights, or "balanced" for
-        weights inversely proportional to the class frequencies in ``y``
-        (``partial_fit`` is then unavailable: one batch does not know them).
+        ``{{label: weight}}`` of finite non-negative weights; for multilabel
+        targets, a list of one such dict per label, keyed by the two values
+        ``y`` codes it with (``[{{0: 1, 1: 5}}, ...]``); or "balanced" for
+        weights inversely proportional to the class frequencies in ``y`` (of
+        each label, for multilabel targets; ``partial_fit`` is then
+        unavailable: one batch does not know them).
 {EXTRA_PARAMETERS_DOC}    loss : "log_loss" or callable, default="log_loss"
         The training loss. A callable ``loss(raw, Y)`` receives the output
         layer's pre-activation (the logits) and the indicator matrix of the
@@ -75,7 +80,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
 
     _parameter_constraints: dict = {
         **BaseMLPAutograd._parameter_constraints,
-        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "class_weight": [StrOptions({"balanced"}), dict, list, None],
         "loss": [StrOptions({"log_loss"}), callable],
     }
 
@@ -114,7 +119,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
 
     @partial_fit_available
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
 
         Only available for the stochastic solvers ("sgd", "adam") and without
@@ -128,11 +133,13 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels or a multilabel indicator matrix.
-        classes : array-like of shape (n_classes,), default=None
-            Every class that will ever be seen; required on the first call
-            unless ``y`` is a multilabel indicator matrix.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the samples.
+        classes : array-like of shape (n_classes,), default=None
+            Every class that will ever be seen; required on the first call
+            unless ``y`` is a multilabel indicator matrix (whose classes are
+            its column indices: MLPClassifier requires them, skvgrad reads them
+            from ``y``).
 
         Returns
         -------
@@ -203,16 +210,15 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         >>> clf.predict_proba(X[:1]).round(2)
         array([[1., 0., 0.]])
         """
-        raw = self._raw_predict(X)
-        if self._target_type == "binary" and len(self.classes_) == 1:
-            return np.ones_like(raw)
-        proba = nn.OUTPUTS[self.out_activation_](raw)
-        if self._target_type == "binary":
-            proba = np.hstack([1 - proba, proba])
-        return proba
+        return self._probabilities(self._raw_predict(X), log=False)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
+
+        Where a probability is below 0.5 its log is computed from the logits
+        (log-sigmoid, log-softmax) rather than from the rounded probability:
+        the same to the last bit where the probability is a normal number, and
+        exact where it is subnormal (-inf where it underflows to 0).
 
         Parameters
         ----------
@@ -235,9 +241,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         >>> np.allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X))
         True
         """
-        proba = self.predict_proba(X)
-        with np.errstate(divide="ignore"):
-            return np.log(proba, out=proba)
+        return self._probabilities(self._raw_predict(X), log=True)
 
     def predict(self, X):
         """Predict class labels (an indicator matrix for multilabel models).
@@ -249,9 +253,10 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
 
         Returns
         -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        y : ndarray or sparse matrix of shape (n_samples,) or (n_samples, n_labels)
             The most probable class of each sample; for multilabel targets,
-            each label in the two values ``y`` was coded with.
+            each label in the two values ``y`` was coded with (a CSR matrix if
+            ``y`` was sparse, as MLPClassifier answers).
 
         Examples
         --------
@@ -263,7 +268,9 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         >>> clf.predict(X[[0, 50, 100]])
         array([0, 1, 2])
         """
-        return self._labels(self._raw_predict(X))
+        labels = self._labels(self._raw_predict(X))
+        sparse = getattr(self, "_sparse_targets", False)  # absent in older files
+        return sp.csr_matrix(labels) if sparse else labels
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
@@ -337,10 +344,49 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
     def _weight_samples(self, y, sample_weight, dtype):
         if self.class_weight is None:
             return sample_weight
-        if isinstance(self.class_weight, dict):
+        multilabel = self._target_type == "multilabel-indicator"
+        if isinstance(self.class_weight, str):  # "balanced", on weighted frequencies
+            weights = np.ones(len(y))
+            for column in y.T if y.ndim == 2 else [y]:
+                codes = np.unique(column, return_inverse=True)[1]
+                totals = np.bincount(codes, weights=sample_weight)
+                present = totals > 0  # a class of zero weight stays out
+                per_class = np.zeros(len(totals))
+                per_class[present] = totals.sum() / (present.sum() * totals[present])
+                weights *= per_class[codes]
+        else:
+            self._check_class_weight(multilabel)
+            weights = compute_sample_weight(self.class_weight, y)
+        weights = weights.astype(dtype)
+        return weights if sample_weight is None else sample_weight * weights
+
+    def _check_class_weight(self, multilabel):
+        """A dict of finite non-negative weights, or one per label (multilabel)."""
+        class_weight = self.class_weight
+        if multilabel != isinstance(class_weight, list):
+            raise ValueError(
+                "For multilabel targets, class_weight is a list of one dict per "
+                f"label ({len(self.classes_)} here), each keyed by the two values "
+                "y codes a label with, e.g. [{0: 1.0, 1: 5.0}, ...], or 'balanced'."
+                if multilabel
+                else "A list of dicts in class_weight is for multilabel targets, one "
+                f"per label; for {self._target_type} targets, pass one dict "
+                "{label: weight} or 'balanced'."
+            )
+        dicts = class_weight if multilabel else [class_weight]
+        if multilabel and len(dicts) != len(self.classes_):
+            raise ValueError(
+                f"class_weight has {len(dicts)} dicts, but y has "
+                f"{len(self.classes_)} labels: give one dict per label."
+            )
+        for weights in dicts:
+            if not isinstance(weights, dict):
+                raise ValueError(
+                    f"class_weight must hold dicts of weights, got {weights!r}."
+                )
             bad = {
                 label: weight
-                for label, weight in self.class_weight.items()
+                for label, weight in weights.items()
                 if not (
                     isinstance(weight, Real) and math.isfinite(weight) and weight >= 0
                 )
@@ -350,32 +396,66 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
                     "class_weight must map labels to finite non-negative weights; "
                     f"got {bad}."
                 )
-            weights = compute_sample_weight(self.class_weight, y)
-        else:  # "balanced", on the weighted class frequencies
-            weights = np.ones(len(y))
-            for column in y.T if y.ndim == 2 else [y]:
-                codes = np.unique(column, return_inverse=True)[1]
-                totals = np.bincount(codes, weights=sample_weight)
-                present = totals > 0  # a class of zero weight stays out
-                per_class = np.zeros(len(totals))
-                per_class[present] = totals.sum() / (present.sum() * totals[present])
-                weights *= per_class[codes]
-        weights = weights.astype(dtype)
-        return weights if sample_weight is None else sample_weight * weights
+
+    def _probabilities(self, raw, log):
+        """Probabilities (or their logs) from raw outputs.
+
+        As MLPClassifier: the logistic of each output, the softmax of the
+        outputs for multiclass targets. A binary model's first column is the
+        logistic of the negated logit rather than one minus the second, so it
+        keeps its precision where it is small. Multilabel probabilities lie
+        strictly inside (0, 1): where the logistic rounds to 0 or 1, they are
+        the nearest number inside. The log is ``log(proba)``, computed from the
+        logits where the probability is below 0.5: the same to the last bit
+        where the probability is a normal number, and exact below.
+        """
+        multiclass = self._target_type == "multiclass"
+        if self._target_type == "binary" and len(self.classes_) == 1:
+            return np.zeros_like(raw) if log else np.ones_like(raw)
+        output = nn.OUTPUTS[self.out_activation_]
+        if multiclass:
+            proba = output(raw)
+        elif self._target_type == "binary":
+            proba = np.hstack([output(-raw), output(raw)])
+        else:
+            inside = (
+                np.finfo(raw.dtype).smallest_subnormal,
+                np.nextafter(raw.dtype.type(1), 0),
+            )
+            proba = np.clip(output(raw), *inside)
+        if not log:
+            return proba
+        if multiclass:
+            exact = engine.log_softmax(raw, axis=1)
+        elif self._target_type == "binary":
+            exact = np.hstack([engine.log_sigmoid(-raw), engine.log_sigmoid(raw)])
+        else:
+            exact = np.clip(engine.log_sigmoid(raw), *np.log(inside))
+        with np.errstate(divide="ignore"):
+            log_proba = np.log(proba)  # -inf where a probability underflows to 0
+        small = (proba < 0.5) & (proba > 0)
+        log_proba[small] = exact[small]
+        return log_proba
 
     def _labels(self, raw):
-        """Predicted labels from raw outputs."""
+        """Predicted labels from raw outputs: MLPClassifier's rule, a probability
+        above 0.5 (of each label, for multilabel targets) or the largest."""
         if self._target_type == "multilabel-indicator":
             low, high = self._label_values
-            return np.where(raw > 0, high, low)
+            return np.where(engine.sigmoid(raw) > 0.5, high, low)
         if self._target_type == "binary":
-            positive = (raw[:, 0] > 0) & (len(self.classes_) == 2)
+            positive = (engine.sigmoid(raw[:, 0]) > 0.5) & (len(self.classes_) == 2)
             return self.classes_[positive.astype(np.intp)]
-        return self.classes_[np.argmax(raw, axis=1)]
+        return self.classes_[np.argmax(engine.softmax(raw, axis=1), axis=1)]
 
     def _encode_targets(
         self, y, *, fitting, reset=False, incremental=False, classes=None, name="y"
     ):
+        sparse = sp.issparse(y)
+        if sparse:  # a sparse indicator matrix, as MLPClassifier takes it
+            y = y.toarray()
+            if y.shape[1] == 1:
+                y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         y_type = type_of_target(y, input_name=name)
         if y_type not in ("binary", "multiclass", "multilabel-indicator"):
@@ -387,6 +467,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         multilabel = y_type == "multilabel-indicator"
         if fitting and (reset or not hasattr(self, "classes_")):
             self._set_classes(y, multilabel, incremental, classes)
+            self._sparse_targets = sparse  # predict answers in the same form
         else:
             self._check_classes(y, multilabel, fitting, incremental, classes, name)
         if multilabel:
@@ -407,6 +488,14 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
             self._label_values = _label_coding(y)
             self.classes_ = np.arange(y.shape[1])
             self._target_type = "multilabel-indicator"
+            if classes is not None and not np.array_equal(
+                np.unique(classes), self.classes_
+            ):
+                raise ValueError(
+                    f"classes={np.unique(classes)!r} are not the labels of y: for "
+                    "multilabel targets the classes are the indices of y's "
+                    f"{y.shape[1]} columns, {self.classes_!r} (they may be omitted)."
+                )
             return
         labels = np.unique(y)
         if incremental:
@@ -433,15 +522,6 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
                 f"{name} has shape {np.shape(y)} ({kind} targets), but the model is "
                 f"fitted on {self._target_type} targets{labels}."
             )
-        if multilabel:
-            values = set(np.unique(y).tolist())
-            if not values <= set(np.asarray(self._label_values).tolist()):
-                raise ValueError(
-                    f"{name} codes its labels with {sorted(values)}, but the model "
-                    f"was fitted with {np.asarray(self._label_values).tolist()}."
-                )
-            return
-        labels = np.unique(y)
         if (
             incremental
             and classes is not None
@@ -451,6 +531,15 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
                 f"classes={np.unique(classes)!r} is not the same as on the "
                 f"previous call to partial_fit, was: {self.classes_!r}."
             )
+        if multilabel:
+            values = set(np.unique(y).tolist())
+            if not values <= set(np.asarray(self._label_values).tolist()):
+                raise ValueError(
+                    f"{name} codes its labels with {sorted(values)}, but the model "
+                    f"was fitted with {np.asarray(self._label_values).tolist()}."
+                )
+            return
+        labels = np.unique(y)
         if (
             fitting
             and self.warm_start

@@ -23,10 +23,12 @@ import functools
 import math
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import xlogy
 
 from skvgrad import engine
 from skvgrad.engine import Tensor, kernels
+from skvgrad.engine.tensor import Into
 
 # Hidden activations ----------------------------------------------------------------
 
@@ -82,7 +84,62 @@ pre-activation, with the VJP computed from the output (as hand-written
 backpropagation computes it)."""
 
 
-@engine.primitive
+def _column_sums(g, out=None):
+    """``g.sum(axis=0)`` as a product with a vector of ones: BLAS, several times
+    faster than NumPy's reduction over the rows of a tall matrix."""
+    ones = _ones(g.shape[0], g.dtype)
+    if out is None:
+        return ones @ g
+    np.dot(ones, g, out=out)
+    return out
+
+
+_ONES = {}  # (length, dtype) -> a read-only vector of ones
+
+
+def _ones(n, dtype):
+    """A read-only vector of ``n`` ones, made once (a few are kept)."""
+    ones = _ONES.get((n, dtype))
+    if ones is None:
+        if len(_ONES) >= 16:
+            _ONES.clear()
+        ones = _ONES[n, dtype] = np.ones(n, dtype)
+        ones.flags.writeable = False
+    return ones
+
+
+def _product_into(out, a, b):
+    """``a @ b`` written into ``out`` (``a`` may be sparse)."""
+    if sp.issparse(a):
+        out[...] = a @ b
+    elif a.dtype == b.dtype == out.dtype:
+        np.dot(a, b, out=out)  # np.matmul(out=) is slow with transposed operands
+    else:
+        np.matmul(a, b, out=out)
+
+
+def _dense_forward(out, h, W, b, activation):
+    """The fused layer written into ``out``."""
+    _product_into(out, h, W)
+    out += b
+    _FUSED[activation][0](out, out=out)
+
+
+def _dense_backward(grads, g, ans, h, W, b, activation):
+    """The three gradients of the fused layer, into ``grads`` (``g`` is used up)."""
+    gh, gW, gb, _ = grads
+    grad_z = _FUSED[activation][1](g, ans, out=g)
+    if gW is not None:
+        _product_into(gW, h.T, grad_z)
+    if gb is not None:
+        _column_sums(grad_z, out=gb)
+    if gh is not None:
+        _product_into(gh, grad_z, W.T)
+
+
+@engine.primitive(
+    into=Into(_dense_forward, _dense_backward, reads=("ans", 0, 1)),
+)
 def dense(h, W, b, activation):
     """One fused layer ``activation(h @ W + b)``, for a named activation.
 
@@ -116,23 +173,17 @@ def dense(h, W, b, activation):
     return a, (
         lambda g: grad_z(g) @ W.T,
         lambda g: h.T @ grad_z(g),
-        lambda g: grad_z(g).sum(axis=0),
+        lambda g: _column_sums(grad_z(g)),
     )
 
 
 # Output layers -----------------------------------------------------------------------
 
 
-def _logistic_proba(z):
-    """Probabilities of independent logistic outputs, kept inside (0, 1)."""
-    eps = np.finfo(z.dtype).eps
-    return np.clip(engine.sigmoid(z), eps, 1 - eps)
-
-
 OUTPUTS = {
     "identity": identity,
     "exp": engine.exp,
-    "logistic": _logistic_proba,
+    "logistic": engine.sigmoid,
     "softmax": lambda z: engine.softmax(z, axis=1),
 }
 """Output layers by name: from the raw outputs (the last layer's
@@ -147,21 +198,60 @@ def _weighted(per_row, sample_weight):
     return per_row.sum() if sample_weight is None else per_row @ sample_weight
 
 
-def _reduced_vjp(delta, sample_weight, scale):
-    """The VJP ``g * scale * w * delta`` of a reduced loss (``delta`` is kept)."""
+def _scaled(delta, sample_weight, g, scale):
+    """``delta * w * g * scale`` of a reduced loss, in place in ``delta``."""
+    if sample_weight is not None:
+        delta *= sample_weight[:, np.newaxis]
+    delta *= g * scale
+    return delta
 
-    def vjp(g):
-        if sample_weight is None:
-            return np.multiply(delta, g * scale, dtype=delta.dtype)
-        out = delta * sample_weight[:, np.newaxis]
-        out *= g * scale
+
+def _reduced_vjp(fill, z, sample_weight, scale):
+    """The VJP of a reduced loss: ``fill`` writes its unweighted gradient."""
+    return lambda g: _scaled(fill(np.empty_like(z)), sample_weight, g, scale)
+
+
+def _loss_into(parts):
+    """The ``into`` forms of a reduced loss whose ``parts`` give the loss summed
+    over entries and a function filling in its gradient for each entry."""
+
+    def forward(out, z, Y, sample_weight, *options, scale=1.0, memo, **named):
+        total, memo["fill"] = parts(z, Y, sample_weight, *options, **named)
+        out[...] = total * scale
+
+    def backward(grads, g, ans, z, Y, sample_weight, *options, scale=1.0, memo, **_):
+        _scaled(memo.pop("fill")(grads[0]), sample_weight, g, scale)
+
+    return Into(forward, backward, reads=(0, 1, 2), memo=True)
+
+
+def _log_loss_parts(z, Y, sample_weight, output):
+    """The summed log-loss, and the filler of its gradient ``p - Y``."""
+    if output == "softmax":
+        m = np.max(z, axis=1, keepdims=True)
+        e = np.exp(z - m)  # finite logits: training stops at the first non-finite
+        s = e.sum(axis=1, keepdims=True)
+        normalizer = np.log(s) + m  # log(sum(exp(z))) of each row
+    else:
+        normalizer = engine.softplus(z)  # log(1 + exp(z)) of each entry
+    if sample_weight is None:
+        total = normalizer.sum() - np.vdot(Y, z)
+    else:
+        total = _weighted(normalizer.sum(axis=1) - (Y * z).sum(axis=1), sample_weight)
+
+    def fill(out):
+        if output == "softmax":
+            np.divide(e, s, out=out)  # the probabilities
+        else:
+            kernels.sigmoid(z, out=out)
+        out -= Y
         return out
 
-    return vjp
+    return total, fill
 
 
-@engine.primitive
-def log_loss(z, Y, sample_weight, output, scale=1.0):
+@engine.primitive(into=_loss_into(_log_loss_parts))
+def log_loss(z, Y, sample_weight, output, *, scale=1.0):
     """Summed (weighted) log-loss of output logits ``z``, fused with its gradient.
 
     ``output="logistic"``: independent binary log-losses of each column,
@@ -181,31 +271,25 @@ def log_loss(z, Y, sample_weight, output, scale=1.0):
     array([[-0.5,  0.5],
            [ 0.5, -0.5]])
     """
-    if output == "softmax":
-        m = np.max(z, axis=1, keepdims=True)
-        e = np.exp(z - m)  # finite logits: training stops at the first non-finite
-        s = e.sum(axis=1, keepdims=True)
-        normalizer = np.log(s) + m  # log(sum(exp(z))) of each row
-    else:
-        normalizer = engine.softplus(z)  # log(1 + exp(z)) of each entry
-    if sample_weight is None:
-        total = normalizer.sum() - np.vdot(Y, z)
-    else:
-        total = _weighted(normalizer.sum(axis=1) - (Y * z).sum(axis=1), sample_weight)
-
-    def vjp(g):
-        delta = e / s if output == "softmax" else engine.sigmoid(z)  # probabilities
-        delta -= Y
-        if sample_weight is not None:
-            delta *= sample_weight[:, np.newaxis]
-        delta *= g * scale
-        return delta
-
-    return total * scale, (vjp,)  # no gradient for the targets and weights
+    total, fill = _log_loss_parts(z, Y, sample_weight, output)
+    # No gradient for the targets and weights.
+    return total * scale, (_reduced_vjp(fill, z, sample_weight, scale),)
 
 
-@engine.primitive
-def squared_error(z, Y, sample_weight, scale=1.0):
+def _squared_error_parts(z, Y, sample_weight):
+    """Half the summed squared error, and the filler of its gradient ``z - Y``."""
+    residual = z - Y
+    total = 0.5 * _weighted((residual * residual).sum(axis=1), sample_weight)
+
+    def fill(out):
+        np.copyto(out, residual)
+        return out
+
+    return total, fill
+
+
+@engine.primitive(into=_loss_into(_squared_error_parts))
+def squared_error(z, Y, sample_weight, *, scale=1.0):
     """Half the summed (weighted) squared error ``0.5 * sum_i w_i ||z_i - Y_i||^2``.
 
     Times ``scale``; fused with its VJP ``scale * w * (z - Y)``.
@@ -217,13 +301,24 @@ def squared_error(z, Y, sample_weight, scale=1.0):
     >>> float(squared_error(np.array([[1.0], [3.0]]), np.zeros((2, 1)), None))
     5.0
     """
-    residual = z - Y
-    total = 0.5 * _weighted((residual * residual).sum(axis=1), sample_weight)
-    return total * scale, (_reduced_vjp(residual, sample_weight, scale),)
+    total, fill = _squared_error_parts(z, Y, sample_weight)
+    return total * scale, (_reduced_vjp(fill, z, sample_weight, scale),)
 
 
-@engine.primitive
-def poisson_loss(z, Y, sample_weight, scale=1.0):
+def _poisson_parts(z, Y, sample_weight):
+    """The summed half Poisson deviance, and the filler of its gradient."""
+    rate = np.exp(z)
+    per_entry = rate - Y * z + xlogy(Y, Y) - Y
+    total = _weighted(per_entry.sum(axis=1), sample_weight)
+
+    def fill(out):
+        return np.subtract(rate, Y, out=out)
+
+    return total, fill
+
+
+@engine.primitive(into=_loss_into(_poisson_parts))
+def poisson_loss(z, Y, sample_weight, *, scale=1.0):
     """Half Poisson deviance of the log-rates ``z``: ``exp(z) - Y z + Y log Y - Y``.
 
     Summed over outputs and (weighted) samples, times ``scale``; fused with its
@@ -237,10 +332,8 @@ def poisson_loss(z, Y, sample_weight, scale=1.0):
     ...                    np.array([[2.0], [3.0]]), None))
     0.0
     """
-    rate = np.exp(z)
-    per_entry = rate - Y * z + xlogy(Y, Y) - Y
-    total = _weighted(per_entry.sum(axis=1), sample_weight)
-    return total * scale, (_reduced_vjp(rate - Y, sample_weight, scale),)
+    total, fill = _poisson_parts(z, Y, sample_weight)
+    return total * scale, (_reduced_vjp(fill, z, sample_weight, scale),)
 
 
 def huber(raw, y, delta=1.0):
@@ -434,6 +527,41 @@ def _apply(activation, z):
     return h
 
 
+def _drop_forward(out, h, rate, random_state, memo):
+    memo["scale"] = scale = _dropout_scale(h, rate, random_state)
+    np.multiply(h, scale, out=out)
+
+
+def _drop_backward(grads, g, ans, h, rate, random_state, memo):
+    np.multiply(g, memo.pop("scale"), out=grads[0])
+
+
+def _dropout_scale(h, rate, random_state):
+    """A fresh mask of kept units, scaled by ``1 / (1 - rate)``, in h's dtype."""
+    keep = 1.0 - rate
+    mask = random_state.random_sample(h.shape) < keep
+    return (mask / keep).astype(h.dtype)
+
+
+@engine.primitive(
+    into=Into(_drop_forward, _drop_backward, reads=(), inplace=(0,), memo=True)
+)
+def drop(h, rate, random_state):
+    """Inverted dropout: each unit zeroed with probability ``rate``, the others
+    scaled by ``1 / (1 - rate)``; a new mask from ``random_state`` at each call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.nn import drop
+    >>> drop(np.ones((2, 4)), 0.5, np.random.RandomState(0))
+    array([[0., 0., 0., 0.],
+           [2., 0., 2., 0.]])
+    """
+    scale = _dropout_scale(h, rate, random_state)
+    return h * scale, (lambda g: g * scale,)
+
+
 def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
     """Raw outputs of the network: affine layers with ``activation`` between them.
 
@@ -482,9 +610,7 @@ def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
         else:
             h = _apply(activation, engine.matmul(h, W) + b)
         if dropout is not None and dropout[i] > 0:
-            keep = 1.0 - dropout[i]
-            mask = random_state.random_sample(h.shape) < keep
-            h = h * (mask / keep).astype(h.dtype)
+            h = drop(h, dropout[i], random_state)
     return h
 
 
@@ -493,7 +619,9 @@ def predict(coefs, intercepts, X, activation, chunk_rows=8192):
 
     The rows go through in chunks, and each layer writes into a buffer that is
     reused from chunk to chunk, so memory stays bounded and no time goes to
-    allocating (and page-faulting) fresh arrays. The result has the wider of
+    allocating (and page-faulting) fresh arrays. Rows that fit in one chunk
+    skip the buffers, which would not be reused (a one-row prediction costs
+    half as much that way). The result has the wider of
     X's and the parameters' dtypes.
 
     Parameters
@@ -522,9 +650,18 @@ def predict(coefs, intercepts, X, activation, chunk_rows=8192):
     array([[ 0.],
            [12.]])
     """
+    fused = isinstance(activation, str) and activation in _FUSED
+    if fused and X.shape[0] <= chunk_rows:  # one chunk: no buffer to reuse
+        apply, h = _FUSED[activation][0], X
+        for i, (W, b) in enumerate(zip(coefs, intercepts)):
+            h = h @ W  # a NumPy array, also for sparse X
+            h += b
+            if i < len(coefs) - 1:
+                apply(h, out=h)
+        return h
     dtype = np.result_type(X.dtype, *coefs)
     raw = np.empty((X.shape[0], coefs[-1].shape[1]), dtype)
-    if not (isinstance(activation, str) and activation in _FUSED):
+    if not fused:
         for start in range(0, X.shape[0], chunk_rows):
             stop = start + chunk_rows
             raw[start:stop] = forward(coefs, intercepts, X[start:stop], activation)
@@ -570,7 +707,15 @@ class Objective:
 
     ``(sum_i w_i loss_i + 0.5 * alpha * sum ||W||^2) / sum_i w_i``, with unit
     weights when ``sample_weight`` is None. The parameter vector holds the
-    weights of every layer, then the intercepts of every layer, raveled.
+    weights of every layer, then the intercepts of every layer, then the
+    parameters of a front (see ``front``), raveled.
+
+    The data term is traced once per shape of the batch and replayed for every
+    later batch of that shape (:mod:`skvgrad.engine.replay`): the values and
+    gradients of the graph, without building it. A network or loss that cannot
+    be traced (a custom function whose computation depends on the values, or
+    draws random numbers of its own), and sparse data, are differentiated on
+    the graph.
 
     Parameters
     ----------
@@ -591,6 +736,9 @@ class Objective:
         Parameterised layers applied to ``X`` before the first affine layer;
         their parameters follow the intercepts in the vector and are not
         penalised by ``alpha``.
+    replay : bool, default=True
+        Trace and replay the data term; False differentiates it on the graph
+        at every call.
 
     Attributes
     ----------
@@ -619,6 +767,7 @@ class Objective:
         dropout=None,
         random_state=None,
         front=None,
+        replay=True,
     ):
         pairs = list(zip(layer_units[:-1], layer_units[1:]))
         self.shapes = [pair for pair in pairs] + [(n_out,) for _, n_out in pairs]
@@ -632,6 +781,9 @@ class Objective:
         self.alpha = alpha
         self.dropout = dropout
         self.random_state = random_state
+        self.replay = replay
+        self._plans = {}  # batch shapes and dtypes -> a replay Plan, or False
+        self._views = (None, None)  # the last vector and its views
 
     def params(self, vector):
         """The weights and intercepts: views of ``vector`` in their shapes."""
@@ -642,8 +794,36 @@ class Objective:
         """The front's parameters: views of ``vector`` in their shapes."""
         return unpack(vector, self.shapes)[2 * self.n_layers :]
 
-    def __call__(self, vector, X, Y, sample_weight):
+    def outputs(self, vector, X):
+        """The raw outputs at ``vector``: the network without dropout or a graph."""
+        coefs, intercepts = self.params(vector)
+        if self.front is not None:
+            X = self.front(self.front_params(vector), X)
+        return predict(coefs, intercepts, X, self.activation)
+
+    def data(self, params, X, Y, sample_weight, scale):
+        """The data term ``scale * sum_i w_i loss_i`` for the parameters in the
+        order of :attr:`shapes` (a Tensor when any input is)."""
+        coefs = params[: self.n_layers]
+        intercepts = params[self.n_layers : 2 * self.n_layers]
+        if self.front is not None:
+            X = self.front(params[2 * self.n_layers :], X)
+        raw = forward(
+            coefs, intercepts, X, self.activation, self.dropout, self.random_state
+        )
+        return self.loss(raw, Y, sample_weight, scale=scale)
+
+    def __call__(self, vector, X, Y, sample_weight, grad=None):
         """The data term, the penalty term and the gradient at ``vector``.
+
+        Parameters
+        ----------
+        vector : ndarray
+            The parameters.
+        X, Y, sample_weight : ndarray (or sparse X), ndarray, ndarray or None
+            The batch.
+        grad : ndarray, optional
+            Where to write the gradient, of the shape and dtype of ``vector``.
 
         Returns
         -------
@@ -652,29 +832,82 @@ class Objective:
         penalty : float
             ``0.5 * alpha * sum ||W||^2 / sum_i w_i``.
         grad : ndarray of the shape and dtype of ``vector``
-            The gradient of ``data + penalty``.
+            The gradient of ``data + penalty`` (``grad`` itself when given).
         """
-        leaves = [Tensor(view) for view in unpack(vector, self.shapes)]
-        coefs = leaves[: self.n_layers]
-        intercepts = leaves[self.n_layers : 2 * self.n_layers]
-        if self.front is not None:
-            X = self.front(leaves[2 * self.n_layers :], X)
-        raw = forward(
-            coefs, intercepts, X, self.activation, self.dropout, self.random_state
-        )
         weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
-        data = self.loss(raw, Y, sample_weight, scale=1.0 / weight_sum)
-        data.backward()
-        grad = np.concatenate([leaf.grad.ravel() for leaf in leaves])
+        scale = np.asarray(1.0 / weight_sum, vector.dtype)
+        if grad is None:
+            grad = np.empty_like(vector)
+        plan = self._plan(vector, X, Y, sample_weight, scale)
+        if plan:
+            views = self._unpacked(vector)
+            args = [*views, X, Y] + ([] if sample_weight is None else [sample_weight])
+            data, _ = plan(*args, scale, grads=unpack(grad, self.shapes))
+        else:
+            leaves = [Tensor(view) for view in unpack(vector, self.shapes)]
+            data = self.data(leaves, X, Y, sample_weight, scale)
+            data.backward()
+            np.concatenate([leaf.grad.ravel() for leaf in leaves], out=grad)
+            data = data.value
         penalty = 0.0
         if self.alpha:
             # The L2 penalty on the weights, which lead the vector: its value
             # and its gradient alpha * W / sum(w), on the whole block at once.
             weights = vector[: self.n_weights]
-            scale = self.alpha / weight_sum
-            penalty = 0.5 * scale * float(np.dot(weights, weights))
-            grad[: self.n_weights] += scale * weights
-        return float(data.value), penalty, grad
+            factor = self.alpha / weight_sum
+            penalty = 0.5 * factor * float(np.dot(weights, weights))
+            grad[: self.n_weights] += factor * weights
+        return float(data), penalty, grad
+
+    def _unpacked(self, vector):
+        """The views of ``vector`` in the parameters' shapes (kept for reuse)."""
+        last, views = self._views
+        if last is not vector:
+            views = unpack(vector, self.shapes)
+            self._views = (vector, views)
+        return views
+
+    def _plan(self, vector, X, Y, sample_weight, scale):
+        """The replay plan for this batch's shapes and dtypes, or False."""
+        if not self.replay or type(X) is not np.ndarray:
+            return False
+        key = (X.shape, X.dtype, Y.shape, Y.dtype, sample_weight is None, scale.dtype)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= 8:
+                self._plans.clear()
+            plan = self._plans[key] = self._make_plan(
+                vector, X, Y, sample_weight, scale
+            )
+        return plan
+
+    def _make_plan(self, vector, X, Y, sample_weight, scale):
+        """Trace the data term and plan its replay; False if it cannot be."""
+        from skvgrad.engine.replay import Plan, same_trace
+
+        n = len(self.shapes)
+        arrays = [*unpack(vector, self.shapes), X, Y]
+        arrays += [] if sample_weight is None else [sample_weight]
+
+        def data(*inputs):
+            params, rest = inputs[:n], list(inputs[n:])
+            sw = None if sample_weight is None else rest.pop(2)
+            return self.data(params, rest[0], rest[1], sw, rest[-1])
+
+        state = None if self.random_state is None else self.random_state.get_state()
+        try:
+            record = engine.trace(data, *arrays, scale)
+            # Traced twice: a custom function that draws random numbers of its
+            # own records other constants the second time, and must not be
+            # replayed with its first draw frozen.
+            if not same_trace(record, engine.trace(data, *arrays, scale)):
+                return False
+            return Plan(record, wrt=range(n))
+        except Exception:  # noqa: BLE001 (the graph path raises what is wrong)
+            return False
+        finally:  # tracing drew dropout masks: the stream goes on as if it had not
+            if state is not None:
+                self.random_state.set_state(state)
 
 
 # Tabular inputs ----------------------------------------------------------------------

@@ -104,7 +104,7 @@ class _Optimizer:
         >>> again.update_params([w], [np.ones(2)])[0]
         array([-2.305, -2.305])
         """
-        return {k: v for k, v in vars(self).items() if k != "_scratch"}
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
     @classmethod
     def from_state_dict(cls, state):
@@ -116,7 +116,7 @@ class _Optimizer:
                 for k, v in state.items()
             }
         )
-        optimizer._scratch = _zeros(getattr(optimizer, cls._buffers[0]))
+        optimizer._scratch = None
         return optimizer
 
     def update_params(self, params, grads):
@@ -134,9 +134,42 @@ class _Optimizer:
         list of ndarray
             New arrays ``p + update``, with the parameters' dtypes.
         """
+        return self._update(params, grads, in_place=False)
+
+    def step(self, params, grads):
+        """Update the parameters in place by one step.
+
+        The same arithmetic as :meth:`update_params`, without new arrays: for
+        parameters that belong to the caller alone.
+
+        Parameters
+        ----------
+        params : list of ndarray
+            Current parameters, writable; updated in place.
+        grads : list of ndarray
+            Gradients, one per parameter, same shapes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvgrad.optim import Adam
+        >>> w = np.array([1.0, -2.0])
+        >>> Adam([w], learning_rate_init=0.1).step([w], [2 * w])
+        >>> w
+        array([ 0.9, -1.9])
+        """
+        self._update(params, grads, in_place=True)
+
+    def _update(self, params, grads, in_place):
+        """One step: new parameters, or the parameters updated in place."""
         self._start_step()
+        if self._scratch is None:  # two work arrays per parameter
+            self._scratch = [np.empty_like(p) for p in params for _ in range(2)]
+        work = iter(self._scratch)
         return [
-            self._step(p, g, *state)
+            self._step(
+                p, g, *state, next(work), next(work), out=p if in_place else None
+            )
             for p, g, *state in zip(params, grads, *self._state(), strict=True)
         ]
 
@@ -232,26 +265,25 @@ class SGD(_Optimizer):
         self.nesterov = nesterov
         self.power_t = power_t
         self.velocities = _zeros(params)
-        self._scratch = _zeros(params)
+        self._scratch = None
 
     _buffers = ("velocities",)
 
     def _state(self):
         """Return the per-parameter buffers."""
-        return self.velocities, self._scratch
+        return (self.velocities,)
 
-    def _step(self, p, g, v, lr_g):
-        """Return ``p`` plus sklearn's momentum update; update ``v`` in place."""
+    def _step(self, p, g, v, lr_g, update, out=None):
+        """``p`` plus sklearn's momentum update (into ``out``); ``v`` in place."""
         mom = self.momentum
         np.multiply(g, float(self.learning_rate), out=lr_g)
         v *= mom
         v -= lr_g  # v = momentum * v - lr * g
         if not self.nesterov:
-            return np.add(v, p)
-        new = np.multiply(v, mom)
-        new -= lr_g
-        new += p
-        return new
+            return np.add(v, p, out=out)
+        np.multiply(v, mom, out=update)
+        update -= lr_g
+        return np.add(update, p, out=out)
 
     def iteration_ends(self, time_step):
         """Apply the "invscaling" schedule (see ``lr_schedule``).
@@ -340,13 +372,13 @@ class Adam(_Optimizer):
         self.t = 0
         self.ms = _zeros(params)
         self.vs = _zeros(params)
-        self._scratch = _zeros(params)
+        self._scratch = None
 
     _buffers = ("ms", "vs")
 
     def _state(self):
         """Return the per-parameter buffers."""
-        return self.ms, self.vs, self._scratch
+        return self.ms, self.vs
 
     def _start_step(self):
         """Advance ``t`` and set the bias-corrected learning rate."""
@@ -354,8 +386,8 @@ class Adam(_Optimizer):
         lr = float(self.learning_rate_init) * math.sqrt(1.0 - self.beta_2**self.t)
         self.learning_rate = lr / (1.0 - self.beta_1**self.t)
 
-    def _step(self, p, g, m, v, buf):
-        """Return ``p`` plus sklearn's Adam update; update ``m``, ``v`` in place."""
+    def _step(self, p, g, m, v, buf, update, out=None):
+        """``p`` plus sklearn's Adam update (into ``out``); ``m``, ``v`` in place."""
         b1, b2 = self.beta_1, self.beta_2
         m *= b1
         m += np.multiply(g, 1.0 - b1, out=buf)  # m = b1 * m + (1 - b1) * g
@@ -365,10 +397,9 @@ class Adam(_Optimizer):
         v += buf  # v = b2 * v + (1 - b2) * g**2
         np.sqrt(v, out=buf)
         buf += self.epsilon
-        new = np.multiply(m, -self.learning_rate)
-        new /= buf
-        new += p
-        return new
+        np.multiply(m, -self.learning_rate, out=update)
+        update /= buf
+        return np.add(update, p, out=out)
 
 
 class AdamW(Adam):

@@ -4,6 +4,7 @@ import functools
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -253,6 +254,11 @@ default="squared_error"
             tiny = np.finfo(Y.dtype).tiny
             self.intercepts_[-1] = np.log(np.maximum(mean, tiny)).astype(Y.dtype)
 
+    def _default_scoring(self):
+        # R² for MLPRegressor's losses; the loss itself for the others (a
+        # quantile's best epoch by R² drifts towards the mean).
+        return None if self.loss in ("squared_error", "poisson") else "loss"
+
     def _default_score(self, raw, validation):
         return r2_score(
             validation.y, self._predictions(raw), sample_weight=validation.sw
@@ -261,6 +267,11 @@ default="squared_error"
     def _encode_targets(
         self, y, *, fitting, reset=False, incremental=False, classes=None, name="y"
     ):
+        if sp.issparse(y):
+            raise ValueError(
+                f"{name} is a sparse matrix; {type(self).__name__} needs dense "
+                f"targets: pass {name}.toarray()."
+            )
         y = np.asarray(y)
         if y.dtype.kind == "c":
             raise ValueError(f"{name} holds complex values; they are not supported.")

@@ -444,7 +444,7 @@ class _TabularMLP:
 
     # Data -----------------------------------------------------------------------
 
-    def _check_X(self, X):
+    def _check_X(self, X, name="X"):
         check_is_fitted(self, "encoder_")
         X = validate_data(self, _as_table(X), skip_check_array=True, reset=False)
         return self.encoder_.transform(X)

@@ -360,11 +360,50 @@ HAND_WRITTEN_CASES = [
     ),
     Case(
         "partial_fit-poisson-negative-y",
-        _with_X(_same, lambda y: -y, params={"loss": "poisson"}),
+        _with_X(_same, lambda y: -y, params={"loss": "poisson"}, prefit=None),
         "partial_fit",
         ValueError,
         "loss='poisson' needs non-negative targets",
         kinds=REGRESSOR,
+    ),
+    Case(
+        "partial_fit-loss-changes-the-output-layer",
+        _with_X(_same, params={"loss": "poisson"}),
+        "partial_fit",
+        ValueError,
+        "output layer cannot change",
+        kinds=REGRESSOR,
+    ),
+    Case(
+        "fit-warm-start-loss-changes-the-output-layer",
+        _with_X(_same, params={"loss": "poisson", "warm_start": True}),
+        "fit",
+        ValueError,
+        "output layer cannot change",
+        kinds=REGRESSOR,
+    ),
+    Case(
+        "fit-y-sparse",
+        _with_X(_same, lambda y: sp.csr_matrix(np.c_[y, y])),
+        "fit",
+        ValueError,
+        "y is a sparse matrix; {name} needs dense targets",
+        kinds=REGRESSOR,
+    ),
+    Case(
+        "fit-y-beyond-float32",
+        _with_X(lambda X: X.astype(np.float32), lambda y: y * 1e39),
+        "fit",
+        ValueError,
+        "y holds values beyond the range of float32",
+        kinds=REGRESSOR,
+    ),
+    Case(
+        "fit-sample_weight-subnormal",
+        _weights(lambda n: np.full(n, 1e-320)),
+        "fit",
+        ValueError,
+        "Sample weights are too small: 1e-320 is below float64's smallest normal",
     ),
     Case(
         "fit-y-wrong-n-outputs-warm-start",
@@ -846,12 +885,20 @@ SKLEARN_ACCEPTS = {
     "regressor-partial_fit-lbfgs": "MLPRegressor's availability check of "
     "partial_fit is never called (scikit-learn 1.9): it runs one lbfgs fit",
     "regressor-partial_fit-lbfgs-unfitted": "as partial_fit-lbfgs",
+    "regressor-partial_fit-loss-changes-the-output-layer": "MLPRegressor keeps its "
+    "identity output and trains the poisson loss through it, to a NaN loss",
+    "regressor-fit-warm-start-loss-changes-the-output-layer": "as "
+    "partial_fit-loss-changes-the-output-layer",
+    "regressor-fit-y-beyond-float32": "MLPRegressor reports a loss of 3e78 for "
+    "targets it cannot represent, and a model that predicts them as 1",
 }
 
 # Rows where scikit-learn raises a less helpful exception type.
 SKLEARN_RAISES_OTHER = {
     "regressor-fit-y-strings": "MLPRegressor leaks NumPy's UFuncTypeError from its "
     "loss; skvgrad raises a ValueError naming the targets",
+    "regressor-fit-y-sparse": "MLPRegressor fails with NumPy's LinAlgError inside "
+    "its training; skvgrad raises a ValueError naming the sparse targets",
 }
 
 

@@ -5,7 +5,16 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ["seed", "engine_overhead", "fit_digits", "fit_large", "predict", "gemm"]
+BENCHMARKS = [
+    "seed",
+    "engine_overhead",
+    "fit_digits",
+    "fit_large",
+    "predict",
+    "gemm",
+    "compare",
+    "onnx",
+]
 
 
 def test_quick_run_prints_every_table():

@@ -610,8 +610,9 @@ def test_output_layer_logistic_for_binary(solver):
     proba = clf.predict_proba(X_MOONS)
     assert proba.shape == (len(X_MOONS), 2)
     z = nn.forward(clf.coefs_, clf.intercepts_, X_MOONS, clf.activation)[:, 0]
-    assert_allclose(proba[:, 1], 1 / (1 + np.exp(-z)), rtol=1e-10, atol=1e-15)
-    assert_allclose(proba[:, 0], 1 - proba[:, 1], rtol=1e-12)
+    assert_allclose(proba[:, 1], expit(z), rtol=1e-12)
+    assert_allclose(proba[:, 0], expit(-z), rtol=1e-12)
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-15)
 
 
 @IGNORE_CONVERGENCE
@@ -1130,11 +1131,27 @@ def test_warm_start_with_other_classes_raises(new_classes):
 # partial_fit --------------------------------------------------------------------------
 
 
-def test_partial_fit_signature():
-    sig = inspect.signature(MLPAutogradClassifier.partial_fit)
-    assert list(sig.parameters) == ["self", "X", "y", "classes", "sample_weight"]
-    assert sig.parameters["classes"].default is None
-    assert sig.parameters["sample_weight"].default is None
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_takes_weights_third_as_mlpclassifier(solver):
+    # Weights that look like labels were once read as ``classes``, silently.
+    X, y = TARGETS["binary"]
+    w = (np.arange(len(y)) % 3 == 0).astype(float)
+    fitted = {}
+    for how in ["positional", "keyword", "unweighted"]:
+        clf = MLPAutogradClassifier((5,), solver=solver, random_state=0)
+        clf.partial_fit(X, y, classes=[0, 1])
+        if how == "positional":
+            clf.partial_fit(X, y, w)
+        elif how == "keyword":
+            clf.partial_fit(X, y, sample_weight=w)
+        else:
+            clf.partial_fit(X, y)
+        fitted[how] = clf.coefs_[0]
+    assert_array_equal(fitted["positional"], fitted["keyword"])
+    assert not np.allclose(fitted["positional"], fitted["unweighted"])
+    ref = MLPClassifier((5,), solver=solver, random_state=0)
+    ref.partial_fit(X, y, classes=[0, 1]).partial_fit(X, y, w)
+    assert_allclose(fitted["positional"], ref.coefs_[0], rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
@@ -1355,6 +1372,46 @@ def test_multilabel_probabilities_stay_strictly_inside_0_1_when_saturated():
     assert np.all((proba > 0) & (proba < 1))
 
 
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_sparse_multilabel_targets_fit_and_predict_as_mlpclassifier(solver):
+    params = dict(hidden_layer_sizes=(8,), solver=solver, max_iter=30, random_state=0)
+    dense = MLPAutogradClassifier(**params).fit(X_ML, Y_ML)
+    sparse = MLPAutogradClassifier(**params).fit(X_ML, sp.csr_matrix(Y_ML))
+    assert_params_close(sparse, dense, rtol=0, atol=0)
+    predicted = sparse.predict(X_ML)
+    ref = MLPClassifier(**params).fit(X_ML, sp.csr_matrix(Y_ML))
+    # MLPClassifier answers a sparse y with a sparse CSR matrix of its dtype.
+    assert sp.issparse(predicted) and predicted.format == "csr"
+    assert predicted.dtype == ref.predict(X_ML).dtype
+    assert_array_equal(predicted.toarray(), dense.predict(X_ML))
+    if solver == "adam":
+        assert_array_equal(predicted.toarray(), ref.predict(X_ML).toarray())
+    assert sparse.score(X_ML, sp.csr_matrix(Y_ML)) == dense.score(X_ML, Y_ML)
+
+
+@IGNORE_CONVERGENCE
+def test_binary_probabilities_are_mlpclassifiers_unclipped_logistic():
+    # One feature at -50 and 50, lbfgs: logits near -61 and 28. The
+    # probabilities are the logistic, not clipped at 2.2e-16 (log -36).
+    X = np.array([[-50.0], [50.0]] * 10)
+    y = np.array([0, 1] * 10)
+    ours = MLPAutogradClassifier(solver="lbfgs", random_state=0).fit(X, y)
+    ref = MLPClassifier(solver="lbfgs", random_state=0).fit(X, y)
+    proba, ref_proba = ours.predict_proba(X[:2]), ref.predict_proba(X[:2])
+    assert proba[0, 1] < 1e-25
+    assert_allclose(proba[:, 1], ref_proba[:, 1], rtol=1e-6)
+    # MLPClassifier's first column is 1 - p: within eps of ours, which keeps
+    # the relative precision of the small probability.
+    assert_allclose(proba[:, 0], ref_proba[:, 0], rtol=0, atol=np.finfo(float).eps)
+    z = ours.decision_function(X[:2])
+    assert_allclose(proba[:, 0], expit(-z), rtol=1e-14)
+    log_proba = ours.predict_log_proba(X[:2])
+    assert log_proba[0, 1] < -55
+    assert_allclose(log_proba[0, 1], np.log(ref_proba[0, 1]), rtol=1e-6)
+    assert_allclose(log_proba, np.log(proba), rtol=1e-14)
+
+
 # Prediction consistency ---------------------------------------------------------------
 
 
@@ -1378,13 +1435,15 @@ def test_predict_is_argmax_of_predict_proba(target, solver, dtype):
     assert np.all((proba >= 0) & (proba <= 1))
     assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6 if dtype == np.float32 else 1e-12)
     assert_array_equal(clf.predict(X_far), clf.classes_[np.argmax(proba, axis=1)])
+    log_proba = clf.predict_log_proba(X_far)
+    assert log_proba.dtype == dtype
     with np.errstate(divide="ignore"):
         expected = np.log(proba)
     finite = np.isfinite(expected)  # log(0) is -inf in both
-    assert_array_equal(np.isfinite(clf.predict_log_proba(X_far)), finite)
-    assert_allclose(
-        clf.predict_log_proba(X_far)[finite], expected[finite], rtol=1e-6, atol=1e-7
-    )
+    assert_array_equal(np.isfinite(log_proba), finite)
+    # The same where the probability is a normal number; exact below it.
+    normal = proba >= np.finfo(dtype).tiny
+    assert_allclose(log_proba[normal], expected[normal], rtol=1e-6, atol=1e-7)
     assert clf.score(X, np.array(["a", "b", "c"])[y]) > 0.8
 
 
@@ -1902,6 +1961,42 @@ def test_class_weight_dict_equals_the_same_sample_weight(target, solver):
     assert_params_close(weighted_classes, weighted_samples, rtol=1e-10, atol=1e-12)
     unweighted = _fit_quiet(MLPAutogradClassifier(**params), X, y)
     assert not _same_params(weighted_classes, unweighted)
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("coding", [(0, 1), (-1, 1)])
+def test_class_weight_list_of_dicts_weights_each_label(coding):
+    low, high = coding
+    Y = np.where(Y_ML == 1, high, low)
+    class_weight = [{low: 1.0, high: 4.0}, {low: 2.0, high: 1.0}, {low: 1.0, high: 1.0}]
+    params = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=30, random_state=0)
+    weighted_labels = MLPAutogradClassifier(class_weight=class_weight, **params)
+    weighted_labels.fit(X_ML, Y)
+    weighted_samples = MLPAutogradClassifier(**params).fit(
+        X_ML, Y, sample_weight=compute_sample_weight(class_weight, Y)
+    )
+    assert_params_close(weighted_labels, weighted_samples, rtol=1e-10, atol=1e-12)
+    assert not _same_params(
+        weighted_labels, MLPAutogradClassifier(**params).fit(X_ML, Y)
+    )
+
+
+@pytest.mark.parametrize(
+    "target, class_weight, match",
+    [
+        ("multilabel", {0: 1.0, 1: 2.0}, r"list of one dict per label \(3 here\)"),
+        ("multilabel", [{0: 1.0, 1: 2.0}] * 2, "2 dicts, but y has 3 labels"),
+        ("multilabel", [{0: 1.0, 1: -2.0}] * 3, "finite non-negative"),
+        ("multiclass", [{0: 1.0}, {1: 2.0}, {2: 1.0}], "list of dicts .* multilabel"),
+    ],
+    ids=["dict-for-multilabel", "too-few-dicts", "negative", "list-for-multiclass"],
+)
+def test_class_weight_of_the_wrong_form_says_what_works(target, class_weight, match):
+    X, y = TARGETS[target]
+    clf = MLPAutogradClassifier(class_weight=class_weight, max_iter=2)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coefs_")
 
 
 def test_class_weight_dict_with_string_labels():
@@ -2573,6 +2668,23 @@ def test_multilabel_coding_must_stay_the_same_in_partial_fit():
     clf.partial_fit(X_ML, np.where(Y_ML == 1, 1, -1))
     with pytest.raises(ValueError, match=r"codes its labels with \[0, 1\].*\[-1, 1\]"):
         clf.partial_fit(X_ML, Y_ML)
+
+
+def test_multilabel_partial_fit_checks_the_classes_it_is_given():
+    # MLPClassifier requires classes=[0, 1, 2] (the column indices) on the first
+    # call; skvgrad reads them from y, and checks them when they are given.
+    for classes in ([0, 1], [1, 2, 3]):
+        clf = MLPAutogradClassifier((4,), random_state=0)
+        with pytest.raises(ValueError, match=r"not the labels of y.*\[0, 1, 2\]"):
+            clf.partial_fit(X_ML, Y_ML, classes=classes)
+        with pytest.raises(ValueError):
+            MLPClassifier((4,), random_state=0).partial_fit(X_ML, Y_ML, classes=classes)
+    given = MLPAutogradClassifier((4,), random_state=0)
+    given.partial_fit(X_ML, Y_ML, classes=[0, 1, 2])
+    omitted = MLPAutogradClassifier((4,), random_state=0).partial_fit(X_ML, Y_ML)
+    assert_params_close(given, omitted, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="not the same as on the previous call"):
+        given.partial_fit(X_ML, Y_ML, classes=[0, 1])
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])

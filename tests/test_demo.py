@@ -3,6 +3,7 @@
 import re
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +83,6 @@ def test_runs_without_matplotlib_and_tqdm(tmp_path, monkeypatch, capsys):
 
 
 def test_the_plot_extra_named_in_the_message_installs_matplotlib():
-    tomllib = pytest.importorskip("tomllib")
     pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
     extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
     assert any(req.startswith("matplotlib") for req in extras["plot"])

@@ -1,19 +1,20 @@
 """The documentation builds with warnings as errors, and its pages are there.
 
-The build is the one a user runs, ``python -m sphinx -W -b html docs
-docs/_build/html``, on a copy of ``docs/`` and ``examples/`` in a temporary
-folder (so the checkout gets no generated pages, and no earlier build's gallery
-is reused). It runs every example in its quick mode. The code blocks of the
-pages run too.
+The build is the one the README gives, ``pip install -e ".[docs]" && python -m
+sphinx -W -b html docs docs/_build/html``, in a fresh venv with only the
+``docs`` extra (see ``conftest.py``), on a copy of the checkout (so the
+checkout gets no generated pages, and no earlier build's gallery is reused),
+with every web address unreachable (the build must need no network). It runs
+every example in its quick mode. The code blocks of the pages run too.
 """
 
 import importlib.util
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
+import unittest.mock
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from skvgrad import engine
 ROOT = Path(__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 GENERATED = ("_build", "auto_examples", "generated", "sg_execution_times.rst")
+DOCS_COMMAND = "python -m sphinx -W -b html docs docs/_build/html"
 
 for module in ("sphinx", "numpydoc", "sphinx_gallery", "pydata_sphinx_theme"):
     pytest.importorskip(module)
@@ -55,42 +57,30 @@ def environment():
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory):
+def build(fresh_venv, source_copy):
     """Build the HTML documentation once; the build folder and its log."""
-    source = tmp_path_factory.mktemp("docs_source")
-    shutil.copytree(
-        ROOT / "docs", source / "docs", ignore=shutil.ignore_patterns(*GENERATED)
-    )
-    shutil.copytree(
-        ROOT / "examples",
-        source / "examples",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "sphinx",
-        "-W",
-        "-b",
-        "html",
-        "docs",
-        "docs/_build/html",
-    ]
+    venv = fresh_venv("docs")
     start = time.perf_counter()
-    result = subprocess.run(
-        command,
-        cwd=source,
-        env=environment(),
-        capture_output=True,
-        text=True,
+    # A proxy on a closed port: any attempt to fetch from the web fails at once.
+    offline = "http://127.0.0.1:9"
+    result = venv.run(
+        DOCS_COMMAND.split()[1:],
+        cwd=source_copy,
         timeout=900,
+        check=False,
+        http_proxy=offline,
+        https_proxy=offline,
+        HTTP_PROXY=offline,
+        HTTPS_PROXY=offline,
+        no_proxy="",
+        NO_PROXY="",
     )
     elapsed = time.perf_counter() - start
     log = f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
     assert result.returncode == 0, (
         f"exit code {result.returncode} after {elapsed:.0f} s\n{log}"
     )
-    return source / "docs" / "_build", log
+    return source_copy / "docs" / "_build", log
 
 
 def assert_valid_png(path):
@@ -161,6 +151,108 @@ def test_gallery_shows_every_example_with_a_figure(build):
         # The gallery passed --output: the example's files went into the build.
         outputs = build_dir / "example_outputs" / script.stem
         assert any(outputs.iterdir()), f"{script.name} wrote nothing to {outputs}"
+
+
+def test_the_readme_gives_this_build_command():
+    readme = (ROOT / "README.md").read_text()
+    assert f'pip install -e ".[docs]" && {DOCS_COMMAND}' in readme
+
+
+def test_pages_show_the_version_and_the_changelog(build):
+    html = build[0] / "html"
+    title = f"skvgrad {skvgrad.__version__}"
+    index = (html / "index.html").read_text()
+    assert f"<title>{title}" in index and f"<h1>{title}" in index
+    changelog = (html / "changelog.html").read_text()
+    assert f"[{skvgrad.__version__}]" in changelog and "Keep a Changelog" in changelog
+
+
+def test_names_of_other_projects_link_to_their_documentation(build):
+    html = build[0] / "html"
+    page = (html / "user_guide" / "when_to_use.html").read_text()
+    for url in (
+        "https://scikit-learn.org/stable/modules/generated/"
+        "sklearn.neural_network.MLPClassifier.html",
+        "https://scikit-learn.org/stable/modules/generated/"
+        "sklearn.ensemble.HistGradientBoostingRegressor.html",
+    ):
+        assert f'href="{url}#' in page, url
+    page = (html / "generated" / "skvgrad.MLPAutogradClassifier.html").read_text()
+    for url in (
+        "https://numpy.org/doc/stable/reference/generated/numpy.ndarray.html",
+        "https://scikit-learn.org/stable/glossary.html#term-array-like",
+    ):
+        assert f'href="{url}' in page, url
+    # Every inventory is a file of the checkout: the build reads no network.
+    inventories = sorted(p.stem for p in (ROOT / "docs" / "_intersphinx").glob("*.inv"))
+    for name in ("dask", "distributed", "joblib", "numpy", "scipy", "sklearn"):
+        assert name in inventories
+
+
+def test_class_pages_have_a_method_table_with_fit_first(build):
+    html = build[0] / "html" / "generated"
+    for name, methods in {
+        "MLPAutogradClassifier": ["fit", "decision_function", "get_params"],
+        "MLPAutogradRegressor": ["fit", "get_params", "partial_fit", "predict"],
+    }.items():
+        page = (html / f"skvgrad.{name}.html").read_text()
+        table = page[page.index("Methods") :]
+        table = table[: table.index("</table>")]
+        listed = re.findall(rf'href="#skvgrad\.{name}\.(\w+)"', table)
+        assert listed[: len(methods)] == methods, listed
+        assert "set_fit_request" not in listed
+
+
+def test_execution_times_show_time_and_memory(build):
+    page = (build[0] / "html" / "sg_execution_times.html").read_text()
+    rows = re.findall(r"<td><p>([0-9:.]+)</p></td>\s*<td><p>([0-9.]+)</p></td>", page)
+    assert len(rows) == len(list((ROOT / "examples").glob("*.py"))) - len(NOT_RUN)
+    memory = [float(mb) for _, mb in rows]
+    assert all(mb >= 0 for mb in memory) and max(memory) > 1, rows
+
+
+def test_gallery_pages_are_narrated(build):
+    html = build[0] / "html" / "auto_examples"
+    page = (html / "plot_loss_curves.html").read_text()
+    code = [m.start() for m in re.finditer(r'class="highlight-Python', page)]
+    figure = page.index("sphx_glr_plot_loss_curves_001.png")
+    printed = page.index("accuracy = ")
+    # Text and code cells, the printed lines after the code that prints them,
+    # the figure after the code that draws it, and not at the top.
+    assert len(code) >= 3
+    assert code[1] < printed < code[2] < figure
+    # A cell that ends with an estimator shows its HTML representation.
+    page = (html / "plot_decision_boundaries.html").read_text()
+    assert "sk-top-container" in page
+
+
+def test_html_repr_links_to_the_api_page(build, monkeypatch):
+    from email.message import Message
+
+    clf = skvgrad.MLPAutogradClassifier()
+    metadata = Message()
+    metadata["Project-URL"] = "Documentation, https://docs.example.org/skvgrad/"
+    monkeypatch.setattr(
+        "importlib.metadata.metadata", unittest.mock.Mock(return_value=metadata)
+    )
+    skvgrad._api_page_template.cache_clear()
+    try:
+        link = clf._get_doc_link()
+        assert link == (
+            "https://docs.example.org/skvgrad/generated/"
+            "skvgrad.MLPAutogradClassifier.html"
+        )
+        assert f'href="{link}"' in clf._repr_html_()
+        # The page the link names is the one the build made.
+        page = link.removeprefix("https://docs.example.org/skvgrad/")
+        assert (build[0] / "html" / page).is_file()
+        # Without a documentation URL in the metadata, no link at all.
+        metadata.replace_header("Project-URL", "Source, https://example.org/src")
+        skvgrad._api_page_template.cache_clear()
+        assert clf._get_doc_link() == ""
+        assert not re.search(r'<a[^>]+class="sk-estimator-doc-link', clf._repr_html_())
+    finally:
+        skvgrad._api_page_template.cache_clear()
 
 
 def python_code_blocks():

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 import scipy.sparse as sp
+import scipy.special
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.metrics import log_loss as sklearn_log_loss
 
@@ -529,17 +530,19 @@ def test_softmax_probabilities_rows_sum_to_one(scale):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("scale", [1.0, 50.0, 1e4])
-def test_logistic_probabilities_stay_strictly_inside_0_1(dtype, scale):
+def test_logistic_probabilities_are_the_unclipped_logistic(dtype, scale):
+    # As scikit-learn's expit: no clipping, full relative accuracy in the tail.
     rng = np.random.RandomState(0)
     z = (scale * rng.normal(size=(40, 3))).astype(dtype)
     z[0] = [1e4, -1e4, 0.0]
     p = probabilities("logistic", z)
     assert p.dtype == dtype and p.shape == z.shape
-    assert np.all((p > 0) & (p < 1))
-    assert_array_equal(p > 0.5, z > 0)
-    if scale == 1.0:
-        expected = 1.0 / (1.0 + np.exp(-z[1:].astype(np.float64)))
-        assert_allclose(p[1:], expected, rtol=1e-6 if dtype == np.float32 else 1e-12)
+    assert np.all((p >= 0) & (p <= 1))
+    assert_array_equal(p[0], [1.0, 0.0, 0.5])
+    with np.errstate(over="ignore"):
+        expected = scipy.special.expit(z.astype(np.float64))
+    tiny = np.finfo(dtype).tiny  # below it, float32 rounds to subnormals
+    assert_allclose(p, expected, rtol=2e-7 if dtype == np.float32 else 1e-15, atol=tiny)
 
 
 def test_softmax_probabilities_keep_float32():
@@ -547,6 +550,44 @@ def test_softmax_probabilities_keep_float32():
     p = probabilities("softmax", z)
     assert p.dtype == np.float32
     assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES + ["gelu"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize(
+    "x_dtype, w_dtype",
+    [
+        (np.float64, np.float64),
+        (np.float32, np.float32),
+        (np.float32, np.float64),
+        (np.float64, np.float32),
+    ],
+)
+def test_predict_in_one_chunk_and_in_many_agree_with_numpy(
+    activation, sparse, x_dtype, w_dtype
+):
+    rng = np.random.RandomState(0)
+    coefs = [rng.normal(size=s).astype(w_dtype) for s in [(4, 6), (6, 5), (5, 2)]]
+    intercepts = [
+        rng.normal(size=s[1]).astype(w_dtype) for s in [(4, 6), (6, 5), (5, 2)]
+    ]
+    X = rng.normal(size=(7, 4)).astype(x_dtype)
+    X_in = sp.csr_matrix(X) if sparse else X
+    if activation in NUMPY_ACTIVATIONS:
+        expected = numpy_forward(
+            [c.astype(np.float64) for c in coefs],
+            [b.astype(np.float64) for b in intercepts],
+            X.astype(np.float64),
+            activation,
+        )
+    else:
+        expected = nn.forward(coefs, intercepts, X, activation)
+    dtype = np.result_type(x_dtype, w_dtype)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for chunk_rows in (8192, 7, 3, 1):  # one chunk (no buffers), then several
+        raw = nn.predict(coefs, intercepts, X_in, activation, chunk_rows=chunk_rows)
+        assert raw.dtype == dtype and raw.shape == (7, 2)
+        assert_allclose(raw, expected, rtol=rtol, atol=rtol)
 
 
 # Tabular inputs ----------------------------------------------------------------------

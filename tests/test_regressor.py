@@ -380,6 +380,78 @@ def test_quantile_loss_covers_its_fraction_of_held_out_points(quantile):
     assert abs(below - quantile) < 0.04
 
 
+def _absolute(raw, y):
+    """A callable loss: the absolute error, summed over the outputs."""
+    return engine.where(raw > y, raw - y, y - raw).sum(axis=1)
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("loss", ["squared_error", "poisson", "huber", "quantile"])
+def test_early_stopping_watches_the_loss_for_losses_mlpregressor_lacks(loss):
+    X, y = TARGETS["single"]
+    y = np.exp(y) if loss == "poisson" else y
+    est = MLPAutogradRegressor(
+        loss=loss, hidden_layer_sizes=(8,), early_stopping=True, max_iter=8
+    ).fit(X, y)
+    negated_loss = [-loss for loss in est.validation_loss_curve_]
+    if loss in ("squared_error", "poisson"):  # MLPRegressor's: R², as it does
+        assert est.validation_scores_ != negated_loss
+    else:
+        assert est.validation_scores_ == negated_loss
+
+
+@IGNORE_CONVERGENCE
+def test_early_stopping_watches_a_callable_loss():
+    X, y = TARGETS["single"]
+    est = MLPAutogradRegressor(
+        loss=_absolute, hidden_layer_sizes=(8,), early_stopping=True, max_iter=8
+    ).fit(X, y)
+    assert est.validation_scores_ == [-loss for loss in est.validation_loss_curve_]
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("quantile", [0.1, 0.9])
+def test_early_stopped_quantile_model_keeps_its_quantile(quantile):
+    # The best epoch by R² drifted towards the mean: 60% of the test targets
+    # were below the q=0.1 model.
+    X_train, X_test, y_train, y_test = train_test_split(
+        X_DIABETES, Y_DIABETES, random_state=0
+    )
+    est = MLPAutogradRegressor(
+        loss="quantile",
+        quantile=quantile,
+        hidden_layer_sizes=(32,),
+        learning_rate_init=0.01,
+        max_iter=500,
+        early_stopping=True,
+        random_state=0,
+    ).fit(X_train, y_train)
+    below = np.mean(y_test <= est.predict(X_test))
+    assert abs(below - quantile) < 0.1
+
+
+@pytest.mark.parametrize("incremental", [True, False], ids=["partial_fit", "warm"])
+@pytest.mark.parametrize(
+    "first, then", [("squared_error", "poisson"), ("poisson", "huber")]
+)
+def test_changing_the_output_layer_of_a_fitted_model_is_refused(
+    first, then, incremental
+):
+    X, y = TARGETS["single"]
+    y = np.exp(y)  # positive: valid for every loss
+    est = MLPAutogradRegressor(loss=first, hidden_layer_sizes=(4,), random_state=0)
+    est.partial_fit(X, y)
+    before = est.predict(X)
+    est.set_params(loss=then, warm_start=True)
+    with pytest.raises(ValueError, match="output layer .* cannot change"):
+        est.partial_fit(X, y) if incremental else est.fit(X, y)
+    assert_array_equal(est.predict(X), before)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.set_params(warm_start=False, max_iter=5).fit(X, y)  # a new model
+    assert est.out_activation_ == ("exp" if then == "poisson" else "identity")
+
+
 @pytest.mark.parametrize("loss", ["huber", "quantile"])
 def test_new_losses_honour_sample_weights_as_repeated_rows(loss):
     X, y = _line_with_outliers(n=60)

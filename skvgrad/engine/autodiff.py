@@ -20,6 +20,7 @@ from skvgrad.engine.tensor import (
     _higher_order,
     _ones,
     _refuse_nested,
+    _traced_leaves,
     _tracing,
     backward,
 )
@@ -102,35 +103,60 @@ def _trace_call(fun, args, kwargs, argnum):
         new_args[i] = traced[k] if several else traced
     thread = threading.get_ident()
     _tracing.add(thread)
+    _traced_leaves.update(tensors)
     try:
         out = fun(*new_args, **kwargs)
     finally:
         _tracing.discard(thread)
-    return _unbox(out), tensors, rebuild
+        _traced_leaves.difference_update(tensors)
+    return out, tensors, rebuild
 
 
-def _unbox(out):
-    """``out``, or the Tensor a NumPy call boxed into a 0-d object array."""
-    if (
-        type(out) is np.ndarray
-        and out.dtype == object
-        and out.size == 1
-        and isinstance(out.item(), Tensor)
-    ):
-        return out.item()
-    return out
+def _since(tensors):
+    """The creation number of the first leaf: older Tensors are outside ``fun``."""
+    return min([t._order for t in tensors], default=0)
 
 
 def _pull_back(out, seed, tensors, rebuild, retain=False):
     """Run the backward pass from ``out``; gradients per leaf, rebuilt."""
     if isinstance(out, Tensor):
-        backward(out, seed, retain=retain)
+        backward(out, seed, retain=retain, since=_since(tensors))
     grads = []
     for t in tensors:
         g = t.grad
-        grads.append(np.zeros(t.value.shape, t.value.dtype) if g is None else g)
+        grads.append(np.zeros(t._value.shape, t._value.dtype) if g is None else g)
         t.grad = None
     return rebuild(grads)
+
+
+def _own(value, tensors):
+    """``value``, copied if it shares memory with an argument's data."""
+    for t in tensors:
+        if np.may_share_memory(value, t._value):
+            return value.copy()
+    return value
+
+
+def _constant(out):
+    """``out``, which is not a Tensor, as real numbers, or a TypeError."""
+    if (type(out) is np.ndarray and out.dtype == object) or isinstance(
+        out, (list, tuple, dict)
+    ):
+        raise TypeError(
+            "The function to differentiate must return a Tensor (or real "
+            f"numbers), but it returned {type(out).__name__}"
+            f"{' of dtype object' if isinstance(out, np.ndarray) else ''}: "
+            "Tensors inside a container are invisible to the backward pass. "
+            "Return one Tensor (engine.stack([...]) joins several; X @ t rather "
+            "than X.dot(t))."
+        )
+    value = np.asarray(out)
+    if value.dtype.kind not in "biuf":
+        raise TypeError(
+            "The function to differentiate must return real numbers, but it "
+            f"returned {type(out).__name__} of dtype {value.dtype}."
+        )
+    return value
 
 
 def _scalar(out):
@@ -143,12 +169,7 @@ def _scalar(out):
                 ".sum() or .mean(), or use elementwise_grad or jacobian."
             )
         return out
-    value = np.asarray(out)
-    if value.dtype.kind not in "biuf":
-        raise TypeError(
-            "The function to differentiate must return real numbers, but it "
-            f"returned {type(out).__name__} of dtype {value.dtype}."
-        )
+    value = _constant(out)
     if value.size != 1:
         raise ValueError(
             "The function to differentiate must return a scalar, but it "
@@ -209,9 +230,9 @@ def value_and_grad(fun, argnum=0):
         out = _scalar(out)
         seed = None
         if isinstance(out, Tensor):
-            seed = _ones(out.value)
+            seed = _ones(out._value)
         grads = _pull_back(out, seed, tensors, rebuild)
-        return (out.value if isinstance(out, Tensor) else out), grads
+        return (_own(out._value, tensors) if isinstance(out, Tensor) else out), grads
 
     return wrapped
 
@@ -289,8 +310,10 @@ def elementwise_grad(fun, argnum=0):
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
         out, tensors, rebuild = _trace_call(fun, args, kwargs, argnum)
-        seed = _ones(out.value) if isinstance(out, Tensor) else None
-        return _pull_back(out, seed, tensors, rebuild)
+        if not isinstance(out, Tensor):
+            _constant(out)
+            return _pull_back(out, None, tensors, rebuild)
+        return _pull_back(out, _ones(out._value), tensors, rebuild)
 
     return wrapped
 
@@ -328,9 +351,9 @@ def vjp(fun, *args):
     argnum = tuple(range(len(args)))
     out, tensors, rebuild = _trace_call(fun, args, {}, argnum)
     if not isinstance(out, Tensor):
-        value = np.asarray(out)
+        value = _constant(out)
         return value, lambda cotangent: rebuild(
-            [np.zeros_like(t.value) for t in tensors]
+            [np.zeros_like(t._value) for t in tensors]
         )
 
     def vjp_fun(cotangent):
@@ -340,7 +363,7 @@ def vjp(fun, *args):
         seed = np.array(np.broadcast_to(cotangent, out.shape), dtype=out.dtype)
         return _pull_back(out, seed, tensors, rebuild, retain=True)
 
-    return out.value, vjp_fun
+    return _own(out._value, tensors), vjp_fun
 
 
 def jacobian(fun, argnum=0):
@@ -382,9 +405,9 @@ def jacobian(fun, argnum=0):
         if isinstance(x, (list, tuple, dict)):
             raise TypeError("jacobian differentiates an array or a number.")
         out, (t,), _ = _trace_call(fun, args, kwargs, argnum)
-        x_shape, x_dtype = t.value.shape, t.value.dtype
+        x_shape, x_dtype = t._value.shape, t._value.dtype
         if not isinstance(out, Tensor):
-            return np.zeros(np.shape(out) + x_shape, x_dtype)
+            return np.zeros(_constant(out).shape + x_shape, x_dtype)
         rows = np.zeros((out.size,) + x_shape, x_dtype)
         for i in range(out.size):
             seed = np.zeros(out.size, out.dtype)
@@ -458,7 +481,7 @@ def check_grad(fun, *args, eps=None, rtol=None, atol=None):
                     moved_args = list(args)
                     moved_args[argnum] = rebuild(moved_leaves)
                     out = fun(*moved_args)
-                    values.append(float(out.value if isinstance(out, Tensor) else out))
+                    values.append(float(out._value if isinstance(out, Tensor) else out))
                 numeric = (values[0] - values[1]) / (2 * step)
                 engine = float(np.asarray(g)[idx])
                 err = abs(engine - numeric)

@@ -9,7 +9,8 @@ elementwise, so that is safe). Derivative kernels ``f_grad(g, ans)`` return
 ``g * f'(x)`` computed from the output ``ans = f(x)``, with at most one
 temporary array; their result may share memory with ``g`` (``identity_grad``
 returns ``g`` itself) and must not be written into by the caller unless it
-owns ``g``. They also accept the input ``x`` as a third argument and ignore
+owns ``g``; with ``out=`` they write their result there instead (``out`` may
+be ``g``). They also accept the input ``x`` as a third argument and ignore
 it: that makes each one a VJP of the engine (``vjp(g, ans, x)``) as it is.
 
 Every kernel is stable for inputs of any magnitude: no overflow, no
@@ -69,8 +70,8 @@ def identity(x, out=None):
     return out
 
 
-def identity_grad(g, ans, x=None):
-    """``g``: the derivative of the identity is 1.
+def identity_grad(g, ans, x=None, out=None):
+    """``g``: the derivative of the identity is 1 (copied into ``out`` if given).
 
     Examples
     --------
@@ -79,7 +80,10 @@ def identity_grad(g, ans, x=None):
     >>> identity_grad(np.array([0.5]), np.array([3.0]))
     array([0.5])
     """
-    return g
+    if out is None or out is g:
+        return g
+    np.copyto(out, g)
+    return out
 
 
 def sigmoid(x, out=None):
@@ -113,20 +117,25 @@ def sigmoid(x, out=None):
     >>> sigmoid(np.array([-40.0, 40.0]))
     array([4.24835426e-18, 1.00000000e+00])
     """
+    x = np.asarray(x)
+    if x.ndim == 0:  # ufuncs give NumPy scalars: no temporaries to work in
+        value = np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
+        return value if out is None else np.copyto(out, value) or out
+    # The numerator exp(min(x, 0)) is max(exp(-|x|), [x >= 0]): one exp, not two.
+    numerator = np.empty_like(x) if out is None or out is x else out
+    np.greater_equal(x, 0, out=numerator)
     tail = np.abs(x)
-    if not _is_array(tail):  # a NumPy scalar, from a 0-d input
-        return np.exp(np.minimum(x, 0)) / (1 + np.exp(-tail))
     np.negative(tail, out=tail)
     np.exp(tail, out=tail)  # exp(-|x|), in (0, 1]
+    np.maximum(tail, numerator, out=numerator)
     tail += 1
-    out = np.minimum(x, 0) if out is None else np.minimum(x, 0, out=out)
-    np.exp(out, out=out)  # exp(min(x, 0)): the numerator, exact in the tail
-    np.divide(out, tail, out=out)
-    return out
+    return np.divide(numerator, tail, out=numerator if out is None else out)
 
 
-def sigmoid_grad(g, ans, x=None):
+def sigmoid_grad(g, ans, x=None, out=None):
     """``g * ans * (1 - ans)``: the VJP of the logistic function from its output.
+
+    ``out`` receives the result; it may be ``g`` itself.
 
     Examples
     --------
@@ -139,8 +148,7 @@ def sigmoid_grad(g, ans, x=None):
     if not _is_array(d):
         return g * (ans - d)
     np.subtract(ans, d, out=d)  # ans (1 - ans), exact where ans is 0 or 1
-    d *= g
-    return d
+    return np.multiply(d, g, out=d if out is None else out)
 
 
 def tanh(x, out=None):
@@ -156,8 +164,10 @@ def tanh(x, out=None):
     return np.tanh(x) if out is None else np.tanh(x, out=out)
 
 
-def tanh_grad(g, ans, x=None):
+def tanh_grad(g, ans, x=None, out=None):
     """``g * (1 - ans**2)``: the VJP of tanh from its output.
+
+    ``out`` receives the result; it may be ``g`` itself.
 
     Examples
     --------
@@ -166,16 +176,19 @@ def tanh_grad(g, ans, x=None):
     >>> tanh_grad(np.array([2.0]), np.array([0.5]))
     array([1.5])
     """
-    d = np.multiply(g, ans)
+    d = np.multiply(g, ans, out=None if out is None or out is g else out)
     if not _is_array(d):
         return g - d * ans
     d *= ans
-    np.subtract(g, d, out=d)  # g - g ans**2: no scalar operand, fast on small arrays
-    return d
+    # g - g ans**2: no scalar operand, fast on small arrays
+    return np.subtract(g, d, out=d if out is None else out)
 
 
 def relu(x, out=None):
     """``max(x, 0)``.
+
+    Against an array of zeros of its shape, not the number 0: NumPy's fast
+    loop needs two contiguous operands (about three times as fast).
 
     Examples
     --------
@@ -184,11 +197,29 @@ def relu(x, out=None):
     >>> relu(np.array([-1.0, 2.0]))
     array([0., 2.])
     """
-    return np.maximum(x, 0) if out is None else np.maximum(x, 0, out=out)
+    zero = _zeros(x) if _is_array(x) and x.flags.c_contiguous else 0
+    return np.maximum(x, zero) if out is None else np.maximum(x, zero, out=out)
 
 
-def relu_grad(g, ans, x=None):
+_ZEROS = {}  # (shape, dtype) -> a read-only array of zeros
+
+
+def _zeros(like):
+    """Zeros of the shape and dtype of ``like``, made once (a few are kept)."""
+    key = (like.shape, like.dtype)
+    zeros = _ZEROS.get(key)
+    if zeros is None:
+        if len(_ZEROS) >= 8:
+            _ZEROS.clear()
+        zeros = _ZEROS[key] = np.zeros(like.shape, like.dtype)
+        zeros.flags.writeable = False
+    return zeros
+
+
+def relu_grad(g, ans, x=None, out=None):
     """``g`` where ``ans > 0``, else 0 (the derivative at 0 is taken as 0).
+
+    ``out`` receives the result; it may be ``g`` itself.
 
     Examples
     --------
@@ -197,7 +228,7 @@ def relu_grad(g, ans, x=None):
     >>> relu_grad(np.array([5.0, 5.0]), np.array([0.0, 2.0]))
     array([0., 5.])
     """
-    return np.multiply(g, np.greater(ans, 0))
+    return np.multiply(g, np.greater(ans, 0), out=out)
 
 
 def log1p_exp_neg_abs(x, out=None):

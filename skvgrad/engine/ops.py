@@ -33,19 +33,23 @@ module.
 
 import builtins
 import math
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
 from skvgrad.engine import kernels
-from skvgrad.engine.tensor import Tensor, _defvjp, _value, unbroadcast
+from skvgrad.engine import tensor as _tensor
+from skvgrad.engine.tensor import Into, Tensor, _defvjp, _value, unbroadcast
 
 __all__ = [
     "abs",
     "add",
+    "astype",
     "at",
     "clip",
     "concatenate",
+    "copy",
     "cos",
     "cumsum",
     "divide",
@@ -106,10 +110,28 @@ def _to(grad, like):
     return unbroadcast(grad, np.shape(like), like.dtype)
 
 
+def _ufunc_into(ufunc):
+    """The ``into`` forward of a primitive computed by one ufunc."""
+
+    def forward(out, *args):
+        ufunc(*args, out=out)
+
+    return forward
+
+
+def _unary_into(ufunc, backward, reads):
+    """The ``into`` forms of an elementwise function: ``ufunc``, in place."""
+    return Into(_ufunc_into(ufunc), backward, reads=reads, inplace=(0,))
+
+
 # Arithmetic ----------------------------------------------------------------------
 
 
-@_defvjp(lambda g, ans, a, b: g, lambda g, ans, a, b: g)
+@_defvjp(
+    lambda g, ans, a, b: g,
+    lambda g, ans, a, b: g,
+    into=Into(_ufunc_into(np.add), reads=(), inplace=(0, 1)),
+)
 def add(a, b):
     """Elementwise ``a + b``.
 
@@ -123,7 +145,11 @@ def add(a, b):
     return a + b
 
 
-@_defvjp(lambda g, ans, a, b: g, lambda g, ans, a, b: -g)
+@_defvjp(
+    lambda g, ans, a, b: g,
+    lambda g, ans, a, b: -g,
+    into=Into(_ufunc_into(np.subtract), reads=(), inplace=(0, 1)),
+)
 def subtract(a, b):
     """Elementwise ``a - b``.
 
@@ -137,7 +163,11 @@ def subtract(a, b):
     return a - b
 
 
-@_defvjp(lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a)
+@_defvjp(
+    lambda g, ans, a, b: g * b,
+    lambda g, ans, a, b: g * a,
+    into=Into(_ufunc_into(np.multiply), reads=(0, 1), inplace=(0, 1)),
+)
 def multiply(a, b):
     """Elementwise ``a * b``.
 
@@ -154,6 +184,7 @@ def multiply(a, b):
 @_defvjp(
     lambda g, ans, a, b: g / b,
     lambda g, ans, a, b: -g * ans / b,
+    into=Into(_ufunc_into(np.divide), reads=("ans", 1), inplace=(0,)),
 )
 def divide(a, b):
     """Elementwise ``a / b``.
@@ -279,7 +310,11 @@ def logaddexp(a, b):
 # Elementwise functions -----------------------------------------------------------
 
 
-@_defvjp(lambda g, ans, x: g * ans)
+def _exp_into(grads, g, ans, x):
+    np.multiply(g, ans, out=grads[0])
+
+
+@_defvjp(lambda g, ans, x: g * ans, into=_unary_into(np.exp, _exp_into, ("ans",)))
 def exp(x):
     """Elementwise exponential.
 
@@ -419,7 +454,11 @@ def cos(x):
     return np.cos(x)
 
 
-@_defvjp(kernels.tanh_grad)
+def _tanh_into(grads, g, ans, x):
+    kernels.tanh_grad(g, ans, out=grads[0])
+
+
+@_defvjp(kernels.tanh_grad, into=_unary_into(np.tanh, _tanh_into, ("ans",)))
 def tanh(x):
     """Elementwise hyperbolic tangent.
 
@@ -433,7 +472,14 @@ def tanh(x):
     return kernels.tanh(x)
 
 
-@_defvjp(kernels.sigmoid_grad)
+def _sigmoid_into(grads, g, ans, x):
+    kernels.sigmoid_grad(g, ans, out=grads[0])
+
+
+@_defvjp(
+    kernels.sigmoid_grad,
+    into=_unary_into(kernels.sigmoid, _sigmoid_into, ("ans",)),
+)
 def sigmoid(x):
     """Elementwise logistic function ``1 / (1 + exp(-x))``, stable for any x.
 
@@ -447,7 +493,11 @@ def sigmoid(x):
     return kernels.sigmoid(x)
 
 
-@_defvjp(kernels.relu_grad)
+def _relu_into(grads, g, ans, x):
+    kernels.relu_grad(g, ans, out=grads[0])
+
+
+@_defvjp(kernels.relu_grad, into=_unary_into(kernels.relu, _relu_into, ("ans",)))
 def relu(x):
     """Elementwise ``max(x, 0)``; the gradient at 0 is 0.
 
@@ -469,7 +519,14 @@ def _times(g, s):
     return s
 
 
-@_defvjp(lambda g, ans, x: _times(g, kernels.sigmoid(x)))
+def _softplus_into(grads, g, ans, x):
+    np.multiply(kernels.sigmoid(x, out=grads[0]), g, out=grads[0])
+
+
+@_defvjp(
+    lambda g, ans, x: _times(g, kernels.sigmoid(x)),
+    into=Into(_ufunc_into(kernels.softplus), _softplus_into, reads=(0,)),
+)
 def softplus(x):
     """Elementwise ``log(1 + exp(x))``, stable for any x.
 
@@ -512,7 +569,10 @@ def where(condition, x, y):
     """
     if condition is None:
         raise TypeError("where() needs a condition, not None.")
-    return _where(x, y, condition=np.asarray(_value(condition), dtype=bool))
+    plain = np.asarray(_value(condition), dtype=bool)
+    if _tensor._recorders:  # a traced condition stays traced
+        plain = _tensor._recorded_condition(condition, plain)
+    return _where(x, y, condition=plain)
 
 
 @_defvjp(
@@ -542,6 +602,69 @@ def clip(x, a_min=None, a_max=None):
     if a_max is not None:
         x = minimum(x, a_max)
     return x
+
+
+# Casts and copies ---------------------------------------------------------------
+
+
+def _dtype(x):
+    """The dtype of a Tensor or array (None for other values)."""
+    return getattr(_value(x), "dtype", None)
+
+
+def astype(x, dtype):
+    """``x`` cast to ``dtype``; a Tensor only to another floating dtype.
+
+    The gradient is cast back to ``x``'s dtype. An array (a mask from a
+    comparison, say) may be cast to any dtype, without a gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import Tensor, astype, grad
+    >>> astype(Tensor(np.array([1.5])), np.float32).dtype
+    dtype('float32')
+    >>> grad(lambda x: astype(x, np.float32).sum())(np.ones(2)).dtype
+    dtype('float64')
+    """
+    dtype = np.dtype(dtype)
+    if isinstance(x, Tensor):
+        if dtype.kind != "f":
+            raise TypeError(
+                f"Casting a Tensor to {dtype} would drop its gradient (the "
+                "derivative of rounding is zero wherever it exists). For a mask, "
+                "compare: (t > 0).astype(t.dtype); to read the numbers without "
+                "a gradient, outside training: t.value.astype(...)."
+            )
+        if dtype == x._value.dtype:
+            return x
+    return _astype(x, dtype)
+
+
+@_defvjp(lambda g, ans, x, dtype: _cast(np.asarray(g), x))
+def _astype(x, dtype):
+    """The cast itself (see :func:`astype`)."""
+    return np.asarray(x).astype(dtype)
+
+
+_tensor._PUBLIC[_astype.__wrapped__] = astype  # traces record the public op
+
+
+@_defvjp(lambda g, ans, x: g)
+def copy(x):
+    """A copy of ``x``: a new Tensor with its own data, and the same gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import Tensor, copy
+    >>> x = Tensor(np.array([1.0, 2.0]))
+    >>> y = copy(x)
+    >>> (y * y).sum().backward()
+    >>> x.grad
+    array([2., 4.])
+    """
+    return np.array(x, copy=True)
 
 
 # Linear algebra -----------------------------------------------------------------
@@ -590,7 +713,38 @@ def _matmul_b(g, ans, a, b):
     return _to(gb[..., 0] if b.ndim == 1 else gb, b)
 
 
-@_defvjp(_matmul_a, _matmul_b, sparse=True, exact=True)
+def _matmul_forward_into(out, a, b):
+    if sp.issparse(a):
+        out[...] = a @ b
+    elif a.ndim == 2 == np.ndim(b) and out.dtype == a.dtype == b.dtype:
+        np.dot(a, b, out=out)  # np.matmul(out=) is slow with a transposed operand
+    else:
+        np.matmul(a, b, out=out)
+
+
+def _matmul_into(grads, g, ans, a, b):
+    """Both gradients of ``a @ b`` written into ``grads``."""
+    ga, gb = grads
+    blas = np.ndim(a) == 2 == np.ndim(b) and g.ndim == 2 and a.dtype == b.dtype
+    if ga is not None:
+        if blas and ga.dtype == g.dtype:
+            np.dot(g, b.T, out=ga)
+        else:
+            ga[...] = _matmul_a(g, ans, a, b)
+    if gb is not None:
+        if blas and gb.dtype == g.dtype and not sp.issparse(a):
+            np.dot(a.T, g, out=gb)
+        else:
+            gb[...] = _matmul_b(g, ans, a, b)
+
+
+@_defvjp(
+    _matmul_a,
+    _matmul_b,
+    sparse=True,
+    exact=True,
+    into=Into(_matmul_forward_into, _matmul_into, reads=(0, 1)),
+)
 def matmul(a, b):
     """Matrix product ``a @ b`` with NumPy's rules for 1-D and stacked operands.
 
@@ -668,8 +822,10 @@ def tensordot(a, b, axes=2):
     free_a = [i for i in range(len(shape_a)) if i not in axes_a]
     free_b = [i for i in range(len(shape_b)) if i not in axes_b]
     size = math.prod(shape_a[i] for i in axes_a)
-    left = reshape(transpose(a, free_a + axes_a), (-1, size))
-    right = reshape(transpose(b, axes_b + free_b), (size, -1))
+    rows = math.prod(shape_a[i] for i in free_a)  # not -1: sizes may be 0
+    columns = math.prod(shape_b[i] for i in free_b)
+    left = reshape(transpose(a, free_a + axes_a), (rows, size))
+    right = reshape(transpose(b, axes_b + free_b), (size, columns))
     out_shape = tuple([shape_a[i] for i in free_a]) + tuple(
         [shape_b[i] for i in free_b]
     )
@@ -776,11 +932,19 @@ def _normalize_axis(axis, ndim):
     return out
 
 
+def _reduced_axes(axis, ndim):
+    """The axes a reduction over ``axis`` combines, as :func:`_normalize_axis`;
+    an int axis of a 0-d input, which NumPy's reductions take, combines none."""
+    if ndim == 0 and isinstance(axis, (int, np.integer)) and axis in (0, -1):
+        return ()
+    return _normalize_axis(axis, ndim)
+
+
 def _kept(x, axis):
     """The shape of ``x`` with the reduced ``axis`` kept as length 1."""
     if axis is None:
         return (1,) * np.ndim(x)
-    axes = _normalize_axis(axis, np.ndim(x))
+    axes = _reduced_axes(axis, np.ndim(x))
     return tuple([1 if i in axes else n for i, n in enumerate(np.shape(x))])
 
 
@@ -802,8 +966,18 @@ def _broadcast(g, kept, shape):
     return out
 
 
+def _reduce_into(reduce):
+    """The ``into`` forward of a reduction (``np.add.reduce`` or ``np.mean``)."""
+
+    def forward(out, x, axis=None, keepdims=False):
+        reduce(x, axis=_reduce_axis(axis), keepdims=keepdims, out=out)
+
+    return forward
+
+
 @_defvjp(
-    lambda g, ans, x, axis=None, keepdims=False: _broadcast(g, _kept(x, axis), x.shape)
+    lambda g, ans, x, axis=None, keepdims=False: _broadcast(g, _kept(x, axis), x.shape),
+    into=Into(_reduce_into(np.add.reduce), reads=()),
 )
 def sum(x, axis=None, keepdims=False):
     """Sum over ``axis`` (all axes by default).
@@ -822,14 +996,25 @@ def _count(x, axis):
     """The number of entries each reduction over ``axis`` combines."""
     if axis is None:
         return np.size(x)
-    return math.prod(np.shape(x)[i] for i in _normalize_axis(axis, np.ndim(x)))
+    return math.prod(np.shape(x)[i] for i in _reduced_axes(axis, np.ndim(x)))
 
 
-@_defvjp(
-    lambda g, ans, x, axis=None, keepdims=False: _broadcast(
-        g / _count(x, axis), _kept(x, axis), x.shape
-    )
-)
+def _per_entry(g, n):
+    """``g / n``; float16 divided in float32, as NumPy's mean (``n`` overflows it)."""
+    g = np.asarray(g)
+    if g.dtype == np.float16:
+        return (g.astype(np.float32) / n).astype(np.float16)
+    return g / n
+
+
+def _mean_grad(g, ans, x, axis=None, keepdims=False):
+    """Gradient of a mean: ``g`` shared evenly among the entries averaged."""
+    if x.size == 0:
+        return np.zeros_like(x)
+    return _broadcast(_per_entry(g, _count(x, axis)), _kept(x, axis), x.shape)
+
+
+@_defvjp(_mean_grad, into=Into(reads=()))
 def mean(x, axis=None, keepdims=False):
     """Mean over ``axis`` (all axes by default).
 
@@ -841,6 +1026,8 @@ def mean(x, axis=None, keepdims=False):
     array([0.25, 0.25, 0.25, 0.25])
     """
     x = np.asarray(x)
+    if x.dtype == np.float16:  # accumulated in float32, as NumPy does
+        return np.mean(x, axis=_reduce_axis(axis), keepdims=keepdims)
     return np.add.reduce(x, axis=_reduce_axis(axis), keepdims=keepdims) / _count(
         x, axis
     )
@@ -887,7 +1074,9 @@ def min(x, axis=None, keepdims=False):
 def _prod_grad(g, ans, x, axis=None, keepdims=False):
     """Gradient of a product: for each entry, the product of the others along
     the reduced axes, from cumulative products (exact with zeros)."""
-    axes = list(_normalize_axis(axis, x.ndim))
+    if x.size == 0:
+        return np.zeros_like(x)
+    axes = list(_reduced_axes(axis, x.ndim))
     rest = [i for i in range(x.ndim) if i not in axes]
     moved = np.transpose(x, rest + axes)
     flat = moved.reshape(moved.shape[: len(rest)] + (-1,))
@@ -937,6 +1126,10 @@ def cumsum(x, axis=None):
 def var(x, axis=None, ddof=0, keepdims=False):
     """Variance over ``axis``, with ``ddof`` delta degrees of freedom.
 
+    float16 data is computed in float32 and the result cast back, as NumPy
+    computes its mean (its variance accumulates in float16, and overflows
+    beyond a sum of 65,504).
+
     Examples
     --------
     >>> import numpy as np
@@ -944,26 +1137,52 @@ def var(x, axis=None, ddof=0, keepdims=False):
     >>> var(Tensor(np.array([1.0, 2.0, 3.0, 4.0])))
     Tensor(1.25)
     """
+    if _dtype(x) == np.float16:
+        return astype(var(astype(x, np.float32), axis, ddof, keepdims), np.float16)
     centered = x - mean(x, axis=axis, keepdims=True)
-    n = _count(_value(x), axis)
-    return sum(centered * centered, axis=axis, keepdims=keepdims) / (n - ddof)
+    n = _count(_value(x), axis) - ddof
+    if n <= 0:  # NumPy's warning; the division by 0 gives inf or NaN, as NumPy's
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, 2)
+    return sum(centered * centered, axis=axis, keepdims=keepdims) / builtins.max(n, 0)
+
+
+def _spread_grad(g, ans, x):
+    """``g / (2 sqrt(x))``, and 0 where ``x`` is 0."""
+    twice = np.asarray(2 * ans)
+    return np.divide(g, twice, out=np.zeros_like(twice), where=twice != 0)
+
+
+@_defvjp(_spread_grad)
+def _spread(x):
+    """The square root of a variance, with gradient 0 where it is 0."""
+    return np.sqrt(x)
 
 
 def std(x, axis=None, ddof=0, keepdims=False):
-    """Standard deviation over ``axis``; its gradient is infinite at zero spread.
+    """Standard deviation over ``axis``, with ``ddof`` delta degrees of freedom.
+
+    Where the spread is zero (std is not differentiable there) the gradient is
+    0: exact when the axis has one entry, as std is then constant, and the
+    subgradient at the minimum otherwise, as for ``abs`` at 0. (HIPS autograd
+    and JAX give NaN there.) float16 data is computed in float32.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skvgrad.engine import Tensor, std
+    >>> from skvgrad.engine import Tensor, grad, std
     >>> std(Tensor(np.array([1.0, 3.0])))
     Tensor(1.)
+    >>> grad(std)(np.array([2.0, 2.0]))
+    array([0., 0.])
     """
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+    if _dtype(x) == np.float16:
+        return astype(std(astype(x, np.float32), axis, ddof, keepdims), np.float16)
+    return _spread(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
 
 
 def _max_and_log_sum(x, axis):
     """Finite max ``m`` of x over ``axis`` and ``log(sum(exp(x - m)))`` (keepdims)."""
+    axis = _reduce_axis(axis)
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
     return m, np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
@@ -987,11 +1206,13 @@ def logsumexp(x, axis=None, keepdims=False):
     x = np.asarray(x)
     m, log_sum = _max_and_log_sum(x, axis)
     lse = m + log_sum
-    return lse if keepdims else np.squeeze(lse, axis=axis)
+    return lse if keepdims else np.squeeze(lse, axis=_reduce_axis(axis))
 
 
 @_defvjp(
-    lambda g, ans, x, axis=-1: g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)
+    lambda g, ans, x, axis=-1: (
+        g - np.exp(ans) * np.sum(g, axis=_reduce_axis(axis), keepdims=True)
+    )
 )
 def log_softmax(x, axis=-1):
     """``x - logsumexp(x, axis)``: log-probabilities, stable for large inputs.
@@ -1009,7 +1230,9 @@ def log_softmax(x, axis=-1):
 
 
 @_defvjp(
-    lambda g, ans, x, axis=-1: ans * (g - np.sum(g * ans, axis=axis, keepdims=True))
+    lambda g, ans, x, axis=-1: (
+        ans * (g - np.sum(g * ans, axis=_reduce_axis(axis), keepdims=True))
+    )
 )
 def softmax(x, axis=-1):
     """``exp(x) / sum(exp(x))`` over ``axis``, stable for large inputs.
@@ -1022,6 +1245,7 @@ def softmax(x, axis=-1):
     array([0.5, 0.5])
     """
     x = np.asarray(x)
+    axis = _reduce_axis(axis)
     m = np.max(x, axis=axis, keepdims=True)
     ans = np.exp(x - np.where(np.isfinite(m), m, 0))
     ans /= np.sum(ans, axis=axis, keepdims=True)
@@ -1288,6 +1512,8 @@ def take(a, indices, axis=None, mode="raise"):
     array([1., 1., 4.])
     """
     indices = np.asarray(_value(indices))
+    if indices.size == 0:  # an empty list: float64 to NumPy, no index to cast
+        indices = indices.astype(np.intp)
     if axis is None:
         a, axis = ravel(a), 0
     ndim = np.ndim(_value(a))
@@ -1393,7 +1619,9 @@ def at(x):
 
     Tensors cannot be assigned to in place (a graph needs its values
     unchanged); these return a new Tensor (or array) instead, with gradients
-    for ``x`` and ``v``. ``x.at[index]`` is the same for a Tensor.
+    for ``x`` and ``v``. ``x.at[index]`` is the same for a Tensor. The result
+    has ``x``'s floating dtype, as NumPy's assignment keeps it: ``v`` is cast to
+    it first (then added, for ``add``).
 
     Examples
     --------
@@ -1423,8 +1651,11 @@ def _update_x(g, ans, x, values, index, add):
 
 
 def _update_values(g, ans, x, values, index, add):
-    """Gradient of an indexed update for the values: ``g`` at the index."""
-    return np.asarray(g)[index]
+    """Gradient of an indexed update for the values: ``g`` at the index (with
+    the leading axes of length one that assignment lets the values have)."""
+    picked = np.asarray(g)[index]
+    extra = np.ndim(values) - picked.ndim
+    return picked.reshape((1,) * extra + picked.shape) if extra > 0 else picked
 
 
 @_defvjp(_update_x, _update_values)
@@ -1440,7 +1671,11 @@ def _index_update(x, values, index, add):
                 "at(x)[index].set(v) with repeated indices: which value wins is "
                 "ambiguous; use indices without repeats."
             )
-    ans = np.array(x, dtype=np.result_type(x, values), copy=True)
+    # A float target keeps its dtype, as in NumPy's assignment; integers become
+    # the floats the engine differentiates.
+    dtype = x.dtype if x.dtype.kind == "f" else np.result_type(x, values, 0.0)
+    ans = np.array(x, dtype=dtype, copy=True)
+    values = np.asarray(values).astype(dtype, copy=False)  # cast, then update
     if add and not basic:
         np.add.at(ans, index, values)
     elif add:
@@ -1460,7 +1695,14 @@ def _reflected(op):
 
 def _comparison(compare):
     """A comparison giving a plain boolean array (no gradient)."""
-    return lambda self, other: compare(self.value, _value(other))
+
+    def method(self, other):
+        ans = compare(self._value, _value(other))
+        if _tensor._recorders:  # traced: the comparison is part of the record
+            return _tensor._recorded_value(compare, (self, other), ans)
+        return ans
+
+    return method
 
 
 def _flexible(op):
@@ -1468,10 +1710,19 @@ def _flexible(op):
 
     def method(self, *args):
         if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
-            args = args[0]
-        return op(self, args if args != () else None)
+            args = args[0]  # one shape or axes: a tuple, a list, an array, None
+        elif not args:
+            if op is reshape:
+                raise TypeError("reshape() takes the new shape (0 arguments given)")
+            args = None
+        return op(self, args)
 
     return method
+
+
+def _astype_method(self, dtype, copy=True):
+    """``t.astype(dtype)``: see :func:`astype` (Tensors are never shared)."""
+    return astype(self, dtype)
 
 
 def _setitem(self, index, value):
@@ -1518,6 +1769,8 @@ _METHODS = {
     "pad": pad,
     "take": take,
     "clip": clip,
+    "astype": _astype_method,
+    "copy": copy,
 }
 for _name in (
     "exp log log1p expm1 sqrt square abs sign sin cos tanh sigmoid relu softplus "

@@ -4,8 +4,8 @@ This module knows no operator: arithmetic, methods such as ``.exp()`` and NumPy'
 dispatch protocols are attached to :class:`Tensor` one layer up, by
 :mod:`skvgrad.engine.ops` and :mod:`skvgrad.engine.numpy_api`. What is here is
 the Tensor's data and Python protocols (truth value, length, iteration, hashing
-by identity, conversion), how an operation records itself, and how gradients
-flow back.
+by identity, conversion to numbers), how an operation records itself, and how
+gradients flow back.
 
 A recorded node keeps ``_parents`` (its Tensor inputs), ``_vjps`` (one
 vector-Jacobian product per parent, called as ``vjp(g, ans, *_args)``) and
@@ -23,6 +23,7 @@ import inspect
 import itertools
 import math
 import threading
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse
@@ -30,6 +31,53 @@ import scipy.sparse
 _next_order = itertools.count().__next__  # creation order: inputs before results
 _LEAF = ()  # the ``_vjps`` of a leaf
 _tracing = set()  # the threads (identities) in which a grad transform is tracing
+_traced_leaves = set()  # the leaves of the functions grad transforms are running
+_recorders = {}  # thread identity -> the Recorder of skvgrad.engine.tracing in it
+_PUBLIC = {}  # a primitive's forward function -> the operation users call
+
+
+class Into(NamedTuple):
+    """A primitive's forms that write into given buffers, for replays.
+
+    ``forward(out, *args, **kwargs)`` writes the result into ``out`` (of the
+    result's shape and dtype); ``out`` may be the array of an input listed in
+    ``inplace`` (same shape and dtype) when nothing reads that input later.
+    ``backward(grads, g, ans, *args, **kwargs)`` writes the gradient of each
+    positional input ``i`` into ``grads[i]`` (an array of its shape and dtype,
+    or None where none is needed); it may overwrite ``g``, never ``ans`` or the
+    inputs. Without ``backward`` the declared VJPs run. ``reads`` names what the
+    backward pass (``backward`` or the VJPs) reads the values of: ``"ans"``
+    and input positions (shapes and dtypes are always available); None, all
+    of them. With
+    ``memo``, both forms receive ``memo=``, a dict the replay keeps for the
+    step (for what the forward computes and the backward reuses).
+    """
+
+    forward: Any = None
+    backward: Any = None
+    reads: tuple | None = None
+    inplace: tuple = ()
+    memo: bool = False
+
+
+class Declaration(NamedTuple):
+    """How to run a primitive on plain arrays, without a graph (``op.declaration``).
+
+    ``forward(*args, **kwargs)`` computes the result; a primitive declared
+    with :func:`_defvjp` has ``vjps`` (``vjp(g, ans, *args, **kwargs)`` per
+    positional input, or one ``vjp(i, g, ans, *args, **kwargs)`` when
+    ``variadic``), whose gradients ``exact`` ones fit to their input
+    themselves; one made by :func:`primitive` has ``closures``: its forward
+    returns ``(ans, vjps)``. ``into`` holds the optional forms that write into
+    given buffers (see :mod:`skvgrad.engine.replay`).
+    """
+
+    forward: Any
+    vjps: tuple = ()
+    variadic: bool = False
+    exact: bool = False
+    closures: bool = False
+    into: Any = None
 
 
 class Tensor:
@@ -46,15 +94,18 @@ class Tensor:
     run the engine's operation; one the engine lacks raises a TypeError. Python's
     protocols behave as on arrays: ``==`` compares elementwise, ``bool`` of more
     than one element raises, a 0-d Tensor is not iterable. A Tensor never turns
-    into a number or a float array by itself (``float(t)`` raises): ``t.value``
-    and ``t.item()`` leave the graph explicitly. Tensors are immutable:
-    ``t.at[index].set(v)`` is the functional form of ``t[index] = v``.
+    into a number or an array by itself (``float(t)``, ``np.asarray(t)`` and
+    ``ndarray.dot(t)`` raise): ``t.value`` and ``t.item()`` leave the graph
+    explicitly. Tensors are immutable: ``t.at[index].set(v)`` is the functional
+    form of ``t[index] = v``.
 
     Methods, attached by :mod:`skvgrad.engine.ops`, mirror the engine's
     functions: ``exp log log1p expm1 sqrt square abs sign sin cos tanh sigmoid
     relu softplus log_sigmoid sum mean max min prod var std cumsum logsumexp
     softmax log_softmax clip reshape transpose squeeze flatten ravel swapaxes
-    take pad matmul dot``, with ``.T`` and ``.at``.
+    take pad matmul dot astype copy``, with ``.T`` and ``.at``; ``any`` and
+    ``all`` read the values. Another ndarray attribute raises an
+    AttributeError that says what to use instead.
 
     Parameters
     ----------
@@ -86,11 +137,19 @@ class Tensor:
     array([ 2.71828183,  7.3890561 , 20.08553692])
     """
 
-    __slots__ = ("value", "grad", "_parents", "_vjps", "_args", "_order", "__weakref__")
+    __slots__ = (
+        "_value",
+        "grad",
+        "_parents",
+        "_vjps",
+        "_args",
+        "_order",
+        "__weakref__",
+    )
     __hash__ = object.__hash__  # by identity, although ``==`` is elementwise
 
     def __init__(self, value):
-        self.value = _as_real_array(value)
+        self._value = _as_real_array(value)
         self.grad = None
         self._parents = ()
         self._vjps = _LEAF
@@ -98,60 +157,71 @@ class Tensor:
         self._order = _next_order()
 
     @property
+    def value(self):
+        """The data (an ndarray): reading it leaves the graph on purpose."""
+        if _recorders:
+            _escaped(self, "reads .value")
+        return self._value
+
+    @property
     def shape(self):
         """Shape of ``value``."""
-        return self.value.shape
+        return self._value.shape
 
     @property
     def ndim(self):
         """Number of dimensions of ``value``."""
-        return self.value.ndim
+        return self._value.ndim
 
     @property
     def size(self):
         """Number of elements of ``value``."""
-        return self.value.size
+        return self._value.size
 
     @property
     def dtype(self):
         """dtype of ``value``."""
-        return self.value.dtype
+        return self._value.dtype
 
     def item(self):
         """The value of a one-element Tensor as a Python number (no gradient)."""
-        return self.value.item()
+        if _recorders:
+            _escaped(self, "calls .item()")
+        return self._value.item()
 
     def __repr__(self):
-        text = np.array2string(self.value, separator=", ", prefix="Tensor(")
+        text = np.array2string(self._value, separator=", ", prefix="Tensor(")
         return f"Tensor({text})"
 
     def __format__(self, spec):
-        return format(self.value, spec) if spec else repr(self)
+        return format(self._value, spec) if spec else repr(self)
 
     def __len__(self):
-        if self.value.ndim == 0:
+        if self._value.ndim == 0:
             raise TypeError("len() of a 0-d Tensor")
-        return len(self.value)
+        return len(self._value)
 
     def __iter__(self):
-        if self.value.ndim == 0:
+        if self._value.ndim == 0:
             raise TypeError("iteration over a 0-d Tensor")
-        return (self[i] for i in range(len(self.value)))
+        return (self[i] for i in range(len(self._value)))
 
     def __contains__(self, item):
         return bool(
-            np.any(self.value == (item.value if isinstance(item, Tensor) else item))
+            np.any(self._value == (item._value if isinstance(item, Tensor) else item))
         )
 
     def __bool__(self):
-        if self.value.size != 1:
+        if self._value.size != 1:
             raise ValueError(
                 "The truth value of a Tensor with more than one element is "
-                "ambiguous. Use a.any() or a.all()"
-                if self.value.size
+                "ambiguous. Use t.any() or t.all()"
+                if self._value.size
                 else "The truth value of an empty Tensor is ambiguous."
             )
-        return bool(self.value)
+        if _recorders:
+            _escaped(self, "takes bool() of a Tensor (an if or a while on its value)")
+        return bool(self._value)
 
     def __float__(self):
         raise TypeError(_LEAVES_THE_GRAPH.format(what="float()"))
@@ -161,21 +231,6 @@ class Tensor:
 
     def __complex__(self):
         raise TypeError(_LEAVES_THE_GRAPH.format(what="complex()"))
-
-    def __array__(self, dtype=None, copy=None):
-        # NumPy and SciPy code that is not dispatched to the engine sees an opaque
-        # 0-d object array holding the Tensor, never its numbers: a float array
-        # would silently drop the gradient. (SciPy's sparse matmul then returns
-        # NotImplemented, and ``sparse @ t`` runs ``t.__rmatmul__``.)
-        if dtype is not None and np.dtype(dtype) != object:
-            raise TypeError(
-                _LEAVES_THE_GRAPH.format(
-                    what=f"Conversion to a {np.dtype(dtype)} array"
-                )
-            )
-        box = np.empty((), dtype=object)
-        box[()] = self
-        return box
 
     def backward(self, grad=None):
         """Fill ``.grad`` of every Tensor this one depends on.
@@ -208,7 +263,7 @@ class Tensor:
         array([  2., -40.])
         """
         _refuse_nested("backward() was called")
-        value = self.value
+        value = self._value
         if grad is None:
             if value.size != 1:
                 raise ValueError(
@@ -279,10 +334,51 @@ def _refuse_nested(what):
         raise _higher_order(f"{what} while another function is being differentiated")
 
 
+def _plain(kwargs):
+    """Keyword arguments with Tensors replaced by their values: options are
+    never differentiated (a trace passes its inputs to them as Tensors)."""
+    for value in kwargs.values():
+        if isinstance(value, Tensor):
+            return {
+                k: v._value if isinstance(v, Tensor) else v for k, v in kwargs.items()
+            }
+    return kwargs
+
+
+def _recorded(forward, args, kwargs, out):
+    """Hand a new Tensor to the recorder tracing in this thread, if any."""
+    recorder = _recorders.get(threading.get_ident())
+    if recorder is not None:
+        recorder.step(_PUBLIC.get(forward, forward), args, kwargs, out)
+
+
+def _escaped(tensor, what):
+    """Tell the recorder tracing in this thread that its function ``what``."""
+    recorder = _recorders.get(threading.get_ident())
+    if recorder is not None:
+        recorder.escape(tensor, what)
+
+
+def _recorded_value(op, args, ans, kwargs=None):
+    """``ans = op(*args)`` without a gradient, recorded (and traced) if need be:
+    an operation on no Tensor but on a traced comparison's result is part of
+    the record too."""
+    recorder = _recorders.get(threading.get_ident())
+    if recorder is None:
+        return ans
+    return recorder.value_step(_PUBLIC.get(op, op), args, ans, kwargs)
+
+
+def _recorded_condition(condition, plain):
+    """``where``'s boolean ``plain`` condition, traced if ``condition`` is."""
+    recorder = _recorders.get(threading.get_ident())
+    return plain if recorder is None else recorder.condition(condition, plain)
+
+
 def _node(value, parents, vjps, args):
     """A new Tensor recorded from ``parents``; see :func:`_defvjp` for the rest."""
     out = _new(Tensor)
-    out.value = value
+    out._value = value
     out.grad = None
     out._parents = parents
     out._vjps = vjps
@@ -294,7 +390,7 @@ def _node(value, parents, vjps, args):
 _new = Tensor.__new__
 
 
-def primitive(forward):
+def primitive(forward=None, *, into=None):
     """Make an engine operation from a forward function that states its VJPs.
 
     ``forward(*values, **kwargs)`` receives plain arrays and returns
@@ -314,7 +410,12 @@ def primitive(forward):
     Parameters
     ----------
     forward : callable
-        The forward function with its VJPs, as described above.
+        The forward function with its VJPs, as described above. Without it,
+        ``primitive(into=...)`` returns a decorator.
+    into : object, optional
+        Forms of the forward and backward passes that write into given
+        buffers, used when the operation is replayed (see
+        :mod:`skvgrad.engine.replay`).
 
     Returns
     -------
@@ -336,33 +437,41 @@ def primitive(forward):
     array([8.])
     """
 
+    if forward is None:
+        return functools.partial(primitive, into=into)
+
     @functools.wraps(forward)
     def op(*args, **kwargs):
         values, parents, where = [], [], []
         i = 0
         for arg in args:
             if isinstance(arg, Tensor):
-                values.append(arg.value)
+                values.append(arg._value)
                 parents.append(arg)
                 where.append(i)
             else:
                 values.append(arg)
             i += 1
         if not parents:
-            return forward(*args, **kwargs)[0]
-        ans, vjps = forward(*values, **kwargs)
+            ans = forward(*args, **kwargs)[0]
+            return _recorded_value(forward, args, ans, kwargs) if _recorders else ans
+        ans, vjps = forward(*values, **(_plain(kwargs) if kwargs else kwargs))
         if type(ans) is not np.ndarray or ans.dtype.kind != "f":
             ans = _real(ans, forward)
         out = _new(Tensor)
-        out.value = ans
+        out._value = ans
         out.grad = None
         out._parents = tuple(parents)
         n = len(where)
         out._vjps = _CALLERS[:n] if n <= 8 else _callers(n)
         out._args = (vjps, values, where)
         out._order = _next_order()
+        if _recorders:
+            _recorded(forward, args, kwargs, out)
         return out
 
+    _PUBLIC[forward] = op
+    op.declaration = Declaration(forward, closures=True, into=into)
     return op
 
 
@@ -394,7 +503,14 @@ def _callers(n):
     return _CALLERS + tuple([_call(i) for i in range(len(_CALLERS), n)])
 
 
-def _defvjp(*vjps, variadic=False, numbers_as_arrays=True, sparse=False, exact=False):
+def _defvjp(
+    *vjps,
+    variadic=False,
+    numbers_as_arrays=True,
+    sparse=False,
+    exact=False,
+    into=None,
+):
     """Decorate a forward function into a primitive with the VJPs ``vjps``.
 
     The engine's own way to declare a primitive, forward beside VJPs, as HIPS
@@ -414,20 +530,24 @@ def _defvjp(*vjps, variadic=False, numbers_as_arrays=True, sparse=False, exact=F
 
     def decorate(forward):
         if variadic:
-            return _wraps(forward, _variadic_op(forward, vjps[0]))
-        if len(vjps) not in (1, 2):
-            raise ValueError("_defvjp takes one or two VJPs, or variadic=True.")
-        if len(vjps) == 2:
+            op = _variadic_op(forward, vjps[0])
+        elif len(vjps) == 2:
             op = _binary_op(forward, vjps, numbers_as_arrays, sparse, exact)
-            return _wraps(forward, op)
-        lean = len(inspect.signature(forward).parameters) == 1
-        return _wraps(forward, (_lean_unary_op if lean else _unary_op)(forward, vjps))
+        elif len(vjps) == 1:
+            lean = len(inspect.signature(forward).parameters) == 1
+            op = (_lean_unary_op if lean else _unary_op)(forward, vjps)
+        else:
+            raise ValueError("_defvjp takes one or two VJPs, or variadic=True.")
+        op = _wraps(forward, op)
+        op.declaration = Declaration(forward, vjps, variadic, exact, into=into)
+        return op
 
     return decorate
 
 
 def _wraps(forward, op):
-    """``op`` named and documented as ``forward``."""
+    """``op`` named and documented as ``forward`` (and known as its operation)."""
+    _PUBLIC[forward] = op
     return functools.wraps(forward)(op)
 
 
@@ -441,12 +561,16 @@ def _unary_op(forward, vjps):
 
     def op(x, *rest, **kwargs):
         if not isinstance(x, Tensor):
-            return forward(x, *rest, **kwargs)
-        v = x.value
+            ans = forward(_operand(x), *rest, **kwargs)
+            if _recorders:
+                return _recorded_value(forward, (x, *rest), ans, kwargs)
+            return ans
+        v = x._value
         if rest or kwargs:
-            ans = forward(v, *rest, **kwargs)
+            plain = _plain(kwargs) if kwargs else kwargs
+            ans = forward(v, *rest, **plain)
             args = (v, *rest)
-            pulls = _bind(vjps, kwargs) if kwargs else vjps
+            pulls = _bind(vjps, plain) if kwargs else vjps
         else:
             ans = forward(v)
             args = (v,)
@@ -454,12 +578,14 @@ def _unary_op(forward, vjps):
         if type(ans) is not np.ndarray:
             ans = np.asarray(ans)
         out = _new(Tensor)
-        out.value = ans
+        out._value = ans
         out.grad = None
         out._parents = (x,)
         out._vjps = pulls
         out._args = args
         out._order = _next_order()
+        if _recorders:
+            _recorded(forward, (x, *rest), kwargs, out)
         return out
 
     return op
@@ -470,18 +596,21 @@ def _lean_unary_op(forward, vjps):
 
     def op(x):
         if not isinstance(x, Tensor):
-            return forward(x)
-        v = x.value
+            ans = forward(_operand(x))
+            return _recorded_value(forward, (x,), ans) if _recorders else ans
+        v = x._value
         ans = forward(v)
         if type(ans) is not np.ndarray:
             ans = np.asarray(ans)
         out = _new(Tensor)
-        out.value = ans
+        out._value = ans
         out.grad = None
         out._parents = (x,)
         out._vjps = vjps
         out._args = (v,)
         out._order = _next_order()
+        if _recorders:
+            _recorded(forward, (x,), None, out)
         return out
 
     return op
@@ -516,10 +645,16 @@ def _constant(number, dtype):
     return value
 
 
+def _operand(x):
+    """A constant operand: a list or tuple as the array NumPy makes of it."""
+    return np.asarray(x) if type(x) in (list, tuple) else x
+
+
 def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False):
     """The operation of a primitive with two differentiable inputs.
 
-    A Python number among the inputs becomes a 0-d array of the other input's
+    A list or tuple among the inputs becomes the array NumPy makes of it. A
+    Python number becomes a 0-d array of the other input's
     dtype (what NumPy's NEP 50 computes with anyway, and much faster in NumPy's
     ufuncs), unless ``numbers_as_arrays`` is False (``x ** 2`` is fastest with
     a Python exponent). A VJP's gradient is summed back and cast
@@ -548,9 +683,9 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
 
         def op(a, b):
             if isinstance(a, Tensor):
-                av = a.value
+                av = a._value
                 if isinstance(b, Tensor):
-                    bv = b.value
+                    bv = b._value
                     ans = forward(av, bv)
                     if type(ans) is not np.ndarray:
                         ans = np.asarray(ans)
@@ -573,12 +708,12 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                     parents, pulls = (a,), raw_a
                 else:
                     refuse_sparse(b)
-                    bv = b
+                    bv = _operand(b)
                     ans = _real(forward(av, bv), forward)
                     exact = ans.shape == av.shape and ans.dtype == av.dtype
                     parents, pulls = (a,), raw_a if exact else fit_a
             elif isinstance(b, Tensor):
-                bv = b.value
+                bv = b._value
                 if type(a) in _NUMBERS:
                     if convert:
                         av = _CONSTANTS.get(bv.dtype, _NO_CONSTANTS).get(a)
@@ -592,19 +727,22 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                     parents, pulls = (b,), raw_b
                 else:
                     refuse_sparse(a)
-                    av = a
+                    av = _operand(a)
                     ans = _real(forward(av, bv), forward)
                     exact = ans.shape == bv.shape and ans.dtype == bv.dtype
                     parents, pulls = (b,), raw_b if exact else fit_b
             else:
-                return forward(a, b)
+                ans = forward(_operand(a), _operand(b))
+                return _recorded_value(forward, (a, b), ans) if _recorders else ans
             out = _new(Tensor)
-            out.value = ans
+            out._value = ans
             out.grad = None
             out._parents = parents
             out._vjps = pulls
             out._args = (av, bv)
             out._order = _next_order()
+            if _recorders:
+                _recorded(forward, (a, b), None, out)
             return out
 
         return op
@@ -614,26 +752,30 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
         # number nor a Tensor (an array, a list, a NumPy scalar, a sparse matrix)
         other = False
         if isinstance(a, Tensor):
-            av = a.value
+            av = a._value
             if isinstance(b, Tensor):
-                bv = b.value
+                bv = b._value
                 parents = (a, b)
             else:
                 if type(b) in _NUMBERS:
                     bv = _constant(b, av.dtype) if convert else b
                 else:
-                    bv, other = b, True
+                    bv, other = _operand(b), True
                 parents = (a,)
         elif isinstance(b, Tensor):
-            bv = b.value
+            bv = b._value
             if type(a) in _NUMBERS:
                 av = _constant(a, bv.dtype) if convert else a
             else:
-                av, other = a, True
+                av, other = _operand(a), True
             parents = (b,)
         else:
-            return forward(a, b, *rest, **kwargs)
-        ans = forward(av, bv, *rest, **kwargs)
+            ans = forward(_operand(a), _operand(b), *rest, **kwargs)
+            if _recorders:
+                return _recorded_value(forward, (a, b, *rest), ans, kwargs)
+            return ans
+        plain = _plain(kwargs) if kwargs else kwargs
+        ans = forward(av, bv, *rest, **plain)
         args = (av, bv, *rest)
         if type(ans) is not np.ndarray:
             ans = np.asarray(ans)
@@ -653,14 +795,16 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
             else:
                 pulls = raw_b if bv.shape == shape and bv.dtype == dtype else fit_b
         if kwargs:
-            pulls = _bind(pulls, kwargs)
+            pulls = _bind(pulls, plain)
         out = _new(Tensor)
-        out.value = ans
+        out._value = ans
         out.grad = None
         out._parents = parents
         out._vjps = pulls
         out._args = args
         out._order = _next_order()
+        if _recorders:
+            _recorded(forward, (a, b, *rest), kwargs, out)
         return out
 
     return op
@@ -674,25 +818,30 @@ def _variadic_op(forward, vjp):
             if isinstance(arg, Tensor):
                 break
         else:
-            return forward(*args, **kwargs)
+            ans = forward(*args, **kwargs)
+            return _recorded_value(forward, args, ans, kwargs) if _recorders else ans
         values = tuple([_value(a) for a in args])
-        ans = _real(forward(*values, **kwargs), forward)
+        plain = _plain(kwargs) if kwargs else kwargs
+        ans = _real(forward(*values, **plain), forward)
         parents = tuple([a for a in args if isinstance(a, Tensor)])
         pulls = tuple(
             [
-                functools.partial(vjp, i, **kwargs)
+                functools.partial(vjp, i, **plain)
                 for i, a in enumerate(args)
                 if isinstance(a, Tensor)
             ]
         )
-        return _node(ans, parents, pulls, values)
+        out = _node(ans, parents, pulls, values)
+        if _recorders:
+            _recorded(forward, args, kwargs, out)
+        return out
 
     return op
 
 
 def _value(x):
     """The ndarray behind a Tensor, or ``x`` itself."""
-    return x.value if isinstance(x, Tensor) else x
+    return x._value if isinstance(x, Tensor) else x
 
 
 def _real(ans, forward):
@@ -794,12 +943,34 @@ def _sum_leading(grad, n):
     return total if total.shape == rest else total.reshape(rest)
 
 
-def _released():
+def _released(kind):
+    """The error for a pass that reached a node an earlier pass released."""
+    if kind is _FAILED:
+        return RuntimeError(
+            "backward() was called on a result whose earlier backward() stopped "
+            "at an error: that pass released the part of the graph it went "
+            "through. Compute the result again, then call backward()."
+        )
     return RuntimeError(
         "backward() reached a part of the graph that an earlier backward() "
-        "already went through and released. Each pass frees the graph it "
-        "traverses; to differentiate several results that share a graph, "
-        "differentiate their sum, or compute them again."
+        "already went through and released (completely, or up to an error). "
+        "Each pass frees the graph it traverses; to differentiate several "
+        "results that share a graph, differentiate their sum, or compute them "
+        "again."
+    )
+
+
+_FAILED = False  # the ``_vjps`` of the root of a backward pass that raised
+
+
+def _outside(tensor):
+    """The error for a transform whose function uses a Tensor made before it."""
+    return NotImplementedError(
+        f"The differentiated function uses a Tensor of shape {tensor.shape} "
+        "created outside it: the derivative returned would be a constant with "
+        "respect to that Tensor, silently wrong if differentiated again "
+        "(higher-order derivatives are not supported). Use t.value inside the "
+        "function for a constant, or make the Tensor's data an argument."
     )
 
 
@@ -809,30 +980,51 @@ def _add(a, b):
     return total if type(total) is np.ndarray else np.asarray(total)
 
 
-def backward(root, grad, retain=False):
+def _check_reached(leaf, since):
+    """Raise if a pass with ``since`` (see :func:`backward`) must not reach ``leaf``."""
+    if leaf._order < since:
+        raise _outside(leaf)
+    if _traced_leaves and leaf in _traced_leaves:
+        raise _higher_order(
+            "backward() reached a Tensor that a transform (grad, vjp, ...) is "
+            "differentiating in another thread"
+        )
+
+
+def backward(root, grad, retain=False, since=0):
     """Run the reverse pass from ``root`` seeded with ``grad``; release the graph.
 
     A Tensor is always created after its inputs, so taking the Tensors that
     received a gradient newest first (a heap on creation order) visits every
     Tensor after all of the Tensors made from it: each VJP is called once, with
-    the complete gradient. An intermediate Tensor accumulates its gradient in
-    ``.grad``; leaves accumulate in a dict and receive their own array at the
-    end. With ``retain`` the graph is kept (and intermediate ``.grad`` cleared),
-    for one more pass.
+    the complete gradient. The pass keeps track of the Tensors it is waiting
+    for (never trusting a ``.grad`` the user may have set: it overwrites it);
+    an intermediate Tensor accumulates its gradient in
+    ``.grad``, leaves in a dict and receive their own array at the end. With
+    ``retain`` the graph is kept (and intermediate ``.grad`` cleared), for one
+    more pass.
+
+    A transform passes ``since``, the creation number of its first leaf: a leaf
+    created before it is one the function closes over, and reaching it raises
+    (its derivative would be returned as a constant) before any leaf's gradient
+    is written. A pass never writes the gradient of a leaf that a transform is
+    tracing in another thread.
     """
     vjps = root._vjps
-    if vjps is None:
-        raise _released()
     if vjps is _LEAF:
+        _check_reached(root, since)
         root.grad = grad
         return
+    if not vjps:
+        raise _released(vjps)
     root.grad = grad
     leaves = {}  # leaf -> gradient
     borrowed = set()  # leaves whose gradient is an array another Tensor holds
     visited = []
-    # The Tensors waiting for their VJPs: a heap on creation order, plus the
-    # newest one held apart (in a chain, the only one: no heap operations).
-    heap = []
+    # The Tensors given a gradient and waiting for their VJPs: a heap on creation
+    # order (and the set of its Tensors), plus the newest one held apart (in a
+    # chain, the only one: no heap operations).
+    heap, queued = [], set()
     pending = root
     pop, push, leaf = heapq.heappop, heapq.heappush, _LEAF
     try:
@@ -841,11 +1033,12 @@ def backward(root, grad, retain=False):
                 node, pending = pending, None
             elif heap:
                 node = pop(heap)[1]
+                queued.discard(node)
             else:
                 break
             g = node.grad
             parents, vjps, args = node._parents, node._vjps, node._args
-            ans = node.value
+            ans = node._value
             if retain:
                 visited.append(node)
             else:
@@ -866,22 +1059,26 @@ def backward(root, grad, retain=False):
                     else:
                         leaves[parent] = _add(seen, pg)
                         borrowed.discard(parent)
-                elif kind is None:
-                    raise _released()
-                elif parent.grad is None:
+                elif not kind:
+                    raise _released(kind)
+                elif parent is pending or (queued and parent in queued):
+                    parent.grad = _add(parent.grad, pg)
+                else:  # first reached: its .grad, if any, is not of this pass
                     parent.grad = pg
                     if pending is None:
                         pending = parent
                     else:
                         push(heap, (-parent._order, parent))
-                else:
-                    parent.grad = _add(parent.grad, pg)
+                        queued.add(parent)
                 if n == 1:
                     break
                 i += 1
                 if i == n:
                     break
                 parent, vjp = parents[i], vjps[i]
+        if since or _traced_leaves:
+            for reached in leaves:
+                _check_reached(reached, since)
     except BaseException:
         for _, node in heap:  # drop partial sums, so that nothing stale remains
             node.grad = None
@@ -889,12 +1086,14 @@ def backward(root, grad, retain=False):
             pending.grad = None
         for node in visited:
             node.grad = None
+        if not retain:
+            root._vjps = _FAILED
         raise
     for node in visited:
         node.grad = None
     owners = set()
     for leaf, g in leaves.items():
-        value = leaf.value
+        value = leaf._value
         if type(g) is not np.ndarray:  # a NumPy scalar, from 0-d arithmetic
             g = np.array(g, dtype=value.dtype)
         if g.shape != value.shape:

@@ -7,6 +7,7 @@ autograd's gradients. Higher-order derivatives are refused, never wrong.
 
 import operator
 import re
+import threading
 
 import autograd
 import autograd.numpy as anp
@@ -316,11 +317,57 @@ def test_non_numeric_argument_is_refused():
         grad(lambda s: 0.0)("text")
 
 
-def test_result_boxed_by_numpy_is_unboxed():
-    # np.asarray on a Tensor gives a 0-d object array holding it (never numbers).
-    value, g = value_and_grad(lambda x: np.asarray(engine.sum(x * x)))(B)
-    assert_allclose(g, 2 * B)
-    assert_allclose(value, np.sum(B * B))
+# What a differentiated function returns: one Tensor, never an object array ---------
+
+OBJECT_RESULTS = {
+    "np.asarray": lambda x: np.asarray(engine.sum(x * x)),
+    "np.asarray then size": lambda x: np.sum(np.asarray(x) ** 2) / np.asarray(x).size,
+    "ndarray.dot": lambda x: np.ones((2, 4)).dot(x),
+    "object array": lambda x: _object_array(x),
+    "list of Tensors": lambda x: [x[0], x[1]],
+}
+
+
+def _object_array(x):
+    out = np.empty(2, dtype=object)
+    out[0], out[1] = x[0], x[1]
+    return out
+
+
+# Each transform, as a function of the function to differentiate.
+TRANSFORMS = {
+    "grad": grad,
+    "value_and_grad": value_and_grad,
+    "elementwise_grad": elementwise_grad,
+    "jacobian": jacobian,
+    "vjp": lambda f: lambda x: vjp(f, x)[1](np.ones(2)),
+}
+
+
+@pytest.mark.parametrize("transform", list(TRANSFORMS))
+@pytest.mark.parametrize("name", list(OBJECT_RESULTS))
+def test_a_tensor_never_silently_becomes_an_array(name, transform):
+    # Before, each gave a wrong number or all-zero derivatives.
+    with pytest.raises(TypeError, match="NumPy array|Tensor"):
+        TRANSFORMS[transform](OBJECT_RESULTS[name])(B)
+
+
+def test_a_constant_function_has_zero_derivatives():
+    assert_array_equal(elementwise_grad(lambda x: np.ones(3))(B), np.zeros_like(B))
+    assert_array_equal(jacobian(lambda x: 2.0)(B), np.zeros_like(B))
+    value, pull = vjp(lambda x: np.ones(2), B)
+    assert_array_equal(value, np.ones(2))
+    assert_array_equal(pull(np.ones(2))[0], np.zeros_like(B))
+
+
+def test_the_value_returned_is_the_callers_own():
+    x = np.array(3.0)
+    value, _ = value_and_grad(lambda t: t)(x)
+    assert not np.shares_memory(value, x)
+    y = np.arange(4.0)
+    value, _ = vjp(lambda t: t.reshape(2, 2), y)
+    assert not np.shares_memory(value, y)
+    assert_array_equal(value, y.reshape(2, 2))
 
 
 # argnum as a tuple ----------------------------------------------------------------
@@ -383,23 +430,67 @@ def test_nested_grad_through_a_closure_is_refused():
         grad(outer)(np.ones(2))
 
 
-@pytest.mark.parametrize(
-    "transform",
-    [
-        grad,
-        value_and_grad,
-        elementwise_grad,
-        jacobian,
-        lambda f: lambda x: vjp(f, x),
-        lambda f: lambda x: check_grad(f, x),
-    ],
-    ids=["grad", "value_and_grad", "elementwise_grad", "jacobian", "vjp", "check_grad"],
-)
+@pytest.mark.parametrize("transform", [*TRANSFORMS, "check_grad"])
 def test_every_transform_refuses_to_nest(transform):
+    transform = TRANSFORMS.get(transform, lambda f: lambda x: check_grad(f, x))
     with pytest.raises(NotImplementedError, match="higher-order derivatives"):
         grad(lambda x: engine.sum(transform(lambda y: (y * y).sum())(x)))(B)
     # and the first-order path works afterwards
     assert_allclose(grad(lambda x: (x * x).sum())(B), 2 * B)
+
+
+def test_a_tensor_from_outside_the_function_is_refused():
+    # Its derivative would come back as a constant: differentiating it again,
+    # in the Tensor.backward workflow, was silently wrong (sin(w), not
+    # sin(w) + w cos(w)).
+    w = Tensor(np.array([0.5, 1.0]))
+    with pytest.raises(NotImplementedError, match="created outside"):
+        grad(lambda y: (y * np.sin(w)).sum())(np.ones(2))
+    with pytest.raises(NotImplementedError, match="created outside"):
+        vjp(lambda y: y * np.sin(w), np.ones(2))[1](np.ones(2))
+    with pytest.raises(NotImplementedError, match="created outside"):
+        elementwise_grad(lambda y: y * w)(np.ones(2))
+    with pytest.raises(NotImplementedError, match="created outside"):
+        jacobian(lambda y: y + w)(np.ones(2))
+    # The refusal comes before any gradient is written.
+    assert w.grad is None
+    # What it suggests works: the data as a constant, or as an argument.
+    data = w.value
+    assert_allclose(grad(lambda y: (y * np.sin(data)).sum())(np.ones(2)), np.sin(data))
+    gy, gw = grad(lambda y, v: (y * np.sin(v)).sum(), argnum=(0, 1))(np.ones(2), data)
+    assert_allclose(gw, np.cos(data))
+    # A Tensor created inside the function is a constant of it.
+    assert_allclose(grad(lambda y: (y * Tensor(data)).sum())(np.ones(2)), data)
+
+
+@pytest.mark.parametrize(
+    "in_the_worker, message",
+    [
+        (lambda x: grad(lambda y: (y * x).sum())(np.ones(2)), "created outside"),
+        (lambda x: (x * x).sum().backward(), "another thread"),
+    ],
+    ids=["grad", "Tensor.backward"],
+)
+def test_differentiating_the_outer_tensor_in_a_worker_thread_is_refused(
+    in_the_worker, message
+):
+    # The refusal of nesting is per thread; these are refused from any thread.
+    errors = []
+
+    def outer(x):
+        def worker():
+            try:
+                in_the_worker(x)
+            except NotImplementedError as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        return np.sin(x).sum()
+
+    assert_allclose(grad(outer)(B[:2]), np.cos(B[:2]))
+    assert len(errors) == 1 and message in str(errors[0])
 
 
 def test_a_tensor_as_the_argument_is_refused():

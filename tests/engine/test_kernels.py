@@ -240,9 +240,17 @@ def test_forward_kernels_in_place_allocate_nothing(name):
     assert peak_allocation(kernel, x) <= x.nbytes + 4096
 
 
-# sigmoid keeps exp(-|x|) beside its numerator exp(min(x, 0)): the price of
-# full relative accuracy in its tail.
-@pytest.mark.parametrize("name", ["softplus", "log_sigmoid", "sigmoid"])
+def test_sigmoid_keeps_two_arrays_beside_its_input():
+    # exp(-|x|) beside the numerator exp(min(x, 0)): the price of full relative
+    # accuracy in its tail. Written elsewhere, the numerator is the result.
+    x = np.random.default_rng(3).standard_normal(N_BIG)
+    assert peak_allocation(kernels.sigmoid, x, out=x) <= 2 * x.nbytes + 4096
+    assert peak_allocation(kernels.sigmoid, x) <= 2 * x.nbytes + 4096
+    out = np.empty_like(x)
+    assert peak_allocation(kernels.sigmoid, x, out=out) <= x.nbytes + 4096
+
+
+@pytest.mark.parametrize("name", ["softplus", "log_sigmoid"])
 def test_softplus_kernels_use_one_temporary(name):
     kernel, _ = FORWARD[name]
     x = np.random.default_rng(3).standard_normal(N_BIG)

@@ -1608,3 +1608,344 @@ def test_pad_and_at_property(shape, dtype, data):
     assert_matches_central_differences(
         lambda t, u: engine.at(t)[index].add(u), [x, v], w, dtype
     )
+
+
+# Python lists and tuples as operands: converted as NumPy converts them ---------------
+
+T23 = np.arange(1.0, 7.0).reshape(2, 3)
+
+# name: (function of the Tensor, the same with the list as an array)
+LIST_OPERANDS = {
+    "list @ T": (lambda t: [1.0, 2.0] @ t, lambda t: np.array([1.0, 2.0]) @ t),
+    "T @ nested list": (
+        lambda t: t @ [[1], [2], [3]],
+        lambda t: t @ np.array([[1], [2], [3]]),
+    ),
+    "np.dot(T, nested list)": (
+        lambda t: np.dot(t, [[1.0], [2.0], [3.0]]),
+        lambda t: np.dot(t, np.array([[1.0], [2.0], [3.0]])),
+    ),
+    "T ** list": (lambda t: t ** [2, 2, 2], lambda t: t ** np.array([2, 2, 2])),
+    "list ** T": (
+        lambda t: [2.0, 2.0, 2.0] ** (t / 4),
+        lambda t: np.array([2.0, 2.0, 2.0]) ** (t / 4),
+    ),
+    "T ** tuple": (lambda t: t ** (2, 3, 1), lambda t: t ** np.array([2, 3, 1])),
+    "T + list": (lambda t: t + [1.0, 2.0, 3.0], lambda t: t + np.array([1, 2, 3.0])),
+    "list - T": (lambda t: [[1.0], [2.0]] - t, lambda t: np.array([[1.0], [2.0]]) - t),
+    "T * tuple": (lambda t: t * (2.0, 3.0, 4.0), lambda t: t * np.array([2, 3, 4.0])),
+    "list / T": (lambda t: [1.0, 2.0, 3.0] / t, lambda t: np.array([1, 2, 3.0]) / t),
+    "maximum(T, list)": (
+        lambda t: engine.maximum(t, [2.0, 0.0, 9.0]),
+        lambda t: engine.maximum(t, np.array([2.0, 0.0, 9.0])),
+    ),
+    "where(mask, list, T)": (
+        lambda t: engine.where(T23 > 2, [0.5, 0.5, 0.5], t),
+        lambda t: engine.where(T23 > 2, np.full(3, 0.5), t),
+    ),
+    "at[...].set(list)": (
+        lambda t: engine.at(t)[0, [0, 1]].set([5.0, 6.0]),
+        lambda t: engine.at(t)[0, [0, 1]].set(np.array([5.0, 6.0])),
+    ),
+    "at[...].add(list)": (
+        lambda t: engine.at(t)[:, 0].add([5.0, 6.0]),
+        lambda t: engine.at(t)[:, 0].add(np.array([5.0, 6.0])),
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize("name", list(LIST_OPERANDS))
+def test_lists_as_operands_are_the_arrays_numpy_makes(name, dtype):
+    with_list, with_array = LIST_OPERANDS[name]
+    x = T23.astype(dtype)
+    out, expected = with_list(Tensor(x)), with_array(Tensor(x))
+    assert out.dtype == expected.dtype and out.shape == expected.shape
+    assert_array_equal(out.value, expected.value)
+    w = np.random.default_rng(11).standard_normal(out.shape)
+    ours = grad(lambda t: (with_list(t) * w).sum())(x)
+    assert ours.dtype == dtype
+    assert_array_equal(ours, grad(lambda t: (with_array(t) * w).sum())(x))
+    if dtype == np.float64:
+        check_grad(lambda t: (with_list(t) * w).sum(), x)
+
+
+def test_list_operands_follow_numpys_dtype_rules():
+    t32 = Tensor(np.ones(2, np.float32))
+    # A list is an array of NumPy's default dtype, not a weak Python scalar.
+    assert (t32 * [1.5, 2.5]).dtype == (np.ones(2, np.float32) * [1.5, 2.5]).dtype
+    assert (t32 ** [2, 2]).dtype == (np.ones(2, np.float32) ** [2, 2]).dtype
+    assert (t32 * 1.5).dtype == np.float32
+
+
+def test_a_list_holding_tensors_is_refused_as_an_operand():
+    t = Tensor(np.ones(2))
+    with pytest.raises(TypeError, match="np.stack"):
+        t + [t, t]
+
+
+# Empty axes ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float64", "float32"])
+@pytest.mark.parametrize("shape, axis", [((0, 3), 0), ((3, 0), 1), ((0,), None)])
+def test_prod_over_an_empty_axis_is_one_with_a_zero_gradient(shape, axis, dtype):
+    x = np.ones(shape, dtype)
+    out = np.prod(Tensor(x), axis=axis)
+    assert_array_equal(out.value, np.prod(x, axis=axis))
+    g = grad(lambda t: (np.prod(t, axis=axis) * 2.0).sum())(x)
+    assert g.shape == shape and g.dtype == dtype
+
+
+def test_mean_over_an_empty_axis_warns_as_numpy_and_has_an_empty_gradient():
+    x = np.ones((0, 3))
+    with pytest.warns(RuntimeWarning):
+        expected = np.mean(x, axis=0)
+    with pytest.warns(RuntimeWarning):
+        out = engine.mean(Tensor(x), axis=0)
+    assert_array_equal(out.value, expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the forward's NaN
+        t = Tensor(x)
+        out = engine.mean(t, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the backward warns of nothing
+        out.backward(np.ones(3))
+    assert t.grad.shape == (0, 3)
+
+
+# float16: NumPy's mean and spreads accumulate in float32 ------------------------------
+
+
+@pytest.mark.parametrize("name", ["mean", "var", "std"])
+def test_float16_mean_and_spread_of_many_values_accumulate_in_float32(name):
+    # 70,000 > 65,504, the largest float16: neither the count nor the sum may
+    # overflow. NumPy's mean accumulates in float32 (its var and std do not,
+    # and overflow with a RuntimeWarning): the engine computes all three so.
+    x = np.random.default_rng(12).uniform(0.5, 1.5, 70_000).astype(np.float16)
+    op = getattr(np, name)
+    out = op(Tensor(x))
+    assert out.dtype == np.float16
+    assert_allclose(out.value, op(x.astype(np.float64)), rtol=1e-3)
+    if name == "mean":
+        assert_array_equal(out.value, op(x))
+    g = grad(lambda t: op(t))(x)
+    assert g.dtype == np.float16 and np.all(np.isfinite(g))
+    reference = autograd.grad(lambda a: getattr(anp, name)(a))(x.astype(np.float64))
+    # float16 gradients near 1e-5 are subnormal: 0.1% of their size, 6e-8 apart
+    assert_allclose(g, reference, rtol=1e-2, atol=6e-8)
+    assert np.all(g != 0) if name == "mean" else np.any(g != 0)
+
+
+def test_float16_mean_over_an_axis_keeps_float16():
+    x = np.ones((2, 70_000), np.float16)
+    out = engine.mean(Tensor(x), axis=1, keepdims=True)
+    assert out.dtype == np.float16 and out.shape == (2, 1)
+    assert_array_equal(out.value, np.mean(x, axis=1, keepdims=True))
+
+
+# std where the spread is zero ---------------------------------------------------------
+
+
+def test_std_gradient_at_zero_spread_is_zero():
+    # One entry per axis: std is constantly 0, so its gradient is exactly 0
+    # (finite differences agree); several equal entries: the subgradient 0.
+    x = np.array([[1.0, 2.0, 3.0]])
+    g = grad(lambda t: engine.std(t, axis=0).sum())(x)
+    assert_array_equal(g, np.zeros_like(x))
+    check_grad(lambda t: engine.std(t, axis=0).sum(), x)
+    assert_array_equal(grad(lambda t: np.std(t))(np.full(4, 2.5)), np.zeros(4))
+    assert_array_equal(grad(lambda t: t.std(ddof=1))(np.full(3, -1.0)), np.zeros(3))
+    # Elsewhere the gradient is std's.
+    y = np.array([1.0, 2.0, 4.0])
+    assert_allclose(grad(engine.std)(y), autograd.grad(anp.std)(y), rtol=1e-14)
+
+
+# Reductions' axes: a list works wherever a tuple does ---------------------------------
+
+
+@pytest.mark.parametrize("name", ["logsumexp", "softmax", "log_softmax", "sum", "max"])
+def test_a_list_axis_is_the_tuple_axis(name):
+    x = np.random.default_rng(13).standard_normal((2, 3, 4))
+    op = getattr(engine, name)
+    out = op(Tensor(x), axis=[0, 2])
+    assert_array_equal(out.value, op(Tensor(x), axis=(0, 2)).value)
+    w = np.random.default_rng(14).standard_normal(out.shape)
+    assert_array_equal(
+        grad(lambda t: (op(t, axis=[0, 2]) * w).sum())(x),
+        grad(lambda t: (op(t, axis=(0, 2)) * w).sum())(x),
+    )
+
+
+# Indexed updates keep the target's dtype, as NumPy's assignment does ------------------
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        lambda t: t.at[0].set(np.float64(1.0)),
+        lambda t: t.at[:2].set(np.ones(2)),
+        lambda t: t.at[:2].add(np.ones(2)),
+        lambda t: t.at[[0, 0]].add(np.ones(2)),
+        lambda t: t.at[[0, 2]].set(np.ones(2, np.float64)),
+        lambda t: engine.at(t)[1].set(Tensor(np.array(3.0))),
+    ],
+)
+def test_indexed_updates_keep_the_targets_dtype(update):
+    x = np.zeros(3, np.float32)
+    out = update(Tensor(x))
+    assert out.dtype == np.float32
+    assert grad(lambda t: update(t).sum())(x).dtype == np.float32
+
+
+def test_indexed_update_values_get_their_own_dtype_and_shape():
+    x = np.zeros((3, 2), np.float32)
+    v = np.ones((1, 2))  # assignment drops the leading axis of length one
+    gx, gv = grad(lambda a, b: (a.at[0].set(b) * 3.0).sum(), argnum=(0, 1))(x, v)
+    assert gx.dtype == np.float32 and gv.dtype == np.float64 and gv.shape == (1, 2)
+    assert_array_equal(gv, [[3.0, 3.0]])
+    assert_array_equal(gx, [[0.0, 0.0], [3.0, 3.0], [3.0, 3.0]])
+    gv = grad(lambda b: engine.at(x)[0:2].set(b).sum())(v)
+    assert_array_equal(gv, [[2.0, 2.0]])
+
+
+# Casts and copies ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source, target",
+    [(np.float64, np.float32), (np.float32, np.float64), (np.float32, np.float16)],
+)
+def test_astype_casts_between_floats_with_the_gradient_cast_back(source, target):
+    x = np.array([1.5, -2.25, 3.0], source)
+    out = Tensor(x).astype(target)
+    assert out.dtype == target
+    assert_array_equal(out.value, x.astype(target))
+    g = grad(lambda t: (t.astype(target) * np.arange(3.0)).sum())(x)
+    assert g.dtype == source
+    assert_array_equal(g, np.arange(3.0).astype(target).astype(source))
+    assert_array_equal(engine.astype(x, target), x.astype(target))
+
+
+def test_astype_to_its_own_dtype_is_the_tensor():
+    t = Tensor(np.ones(2))
+    assert t.astype(np.float64) is t and t.astype(float, copy=False) is t
+
+
+@pytest.mark.parametrize("dtype", [int, np.int32, bool, np.complex128])
+def test_astype_to_a_non_float_dtype_is_refused_naming_the_alternatives(dtype):
+    with pytest.raises(TypeError) as info:
+        Tensor(np.ones(2)).astype(dtype)
+    for hint in ("(t > 0).astype(t.dtype)", "t.value.astype"):
+        assert hint in str(info.value)
+    assert engine.astype(np.array([1.5]), dtype).dtype == dtype  # arrays: NumPy's
+
+
+def test_copy_is_a_new_tensor_with_its_own_data_and_the_same_gradient():
+    x = np.array([1.0, 2.0])
+    t = Tensor(x)
+    c = t.copy()
+    assert isinstance(c, Tensor) and c is not t
+    assert not np.shares_memory(c.value, x)
+    assert_array_equal(c.value, x)
+    (c * c).sum().backward()
+    assert_array_equal(t.grad, 2 * x)
+    assert_array_equal(grad(lambda a: np.copy(a).sum())(x), np.ones(2))
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        (lambda: engine.add([1.0], [2.0]), [3.0]),  # was the list [1.0, 2.0]
+        (lambda: engine.multiply([1.0, 2.0], 3), [3.0, 6.0]),  # was a TypeError
+        (lambda: engine.subtract((5.0,), [1.0]), [4.0]),
+        (lambda: engine.negative([1.0, -2.0]), [-1.0, 2.0]),
+        (lambda: engine.power([2.0], (3,)), [8.0]),
+        (lambda: engine.multiply([2.0], np.float64(1.5)), [3.0]),
+    ],
+)
+def test_lists_given_to_engine_functions_without_tensors_are_numpys_arrays(
+    call, expected
+):
+    out = call()
+    assert type(out) is np.ndarray
+    assert_array_equal(out, expected)
+
+
+# Found by the differential test (tests/engine/test_differential.py) ------------------
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("x, ddof", [(np.array([1.0, 2.0]), 3), (np.zeros(0), 1)])
+def test_spread_with_no_degrees_of_freedom_is_numpys_inf_or_nan(name, x, ddof):
+    # It was a negative variance (a division by n - ddof < 0), or -0.
+    results = []
+    for compute, arg in ((getattr(np, name), x), (getattr(engine, name), Tensor(x))):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results.append(compute(arg, ddof=ddof))
+        messages = [str(w.message) for w in caught]
+        assert "Degrees of freedom <= 0 for slice" in messages, messages
+    expected, out = results
+    assert_array_equal(out.value, expected)
+
+
+def test_tensordot_of_empty_operands():
+    a, b = np.ones((0, 3)), np.ones((3, 2))
+    out = engine.tensordot(Tensor(a), b, axes=1)
+    assert_array_equal(out.value, np.tensordot(a, b, axes=1))
+    assert grad(lambda t: np.tensordot(t, b, axes=1).sum())(a).shape == (0, 3)
+    assert_array_equal(
+        grad(lambda t: np.tensordot(a, t, axes=1).sum())(b), np.zeros((3, 2))
+    )
+
+
+def test_take_with_an_empty_index_list():
+    x = np.arange(3.0)
+    assert_array_equal(engine.take(Tensor(x), []).value, np.take(x, []))
+    assert_array_equal(grad(lambda t: np.take(t, [], axis=0).sum())(x), np.zeros(3))
+
+
+@pytest.mark.parametrize(
+    "name", ["sum", "mean", "max", "min", "prod", "logsumexp", "softmax"]
+)
+@pytest.mark.parametrize("axis", [0, -1])
+def test_an_int_axis_of_a_0d_input_as_numpys_reductions_take_it(name, axis):
+    x = np.array(0.7)
+    op = getattr(engine, name)
+    out = op(Tensor(x), axis=axis)
+    if hasattr(np, name) and name != "mean":  # np.mean refuses what np.sum takes
+        assert_allclose(out.value, getattr(np, name)(x, axis=axis))
+    assert out.shape == ()
+    g = grad(lambda t: op(t, axis=axis))(x)  # its backward raised AxisError
+    expected = {"prod": 1.0, "softmax": 0.0}.get(name, 1.0)
+    assert_allclose(g, 0.0 if name == "softmax" else expected, atol=1e-15)
+
+
+def test_an_indexed_add_rounds_alike_with_and_without_tensors():
+    # The values are cast to the target's dtype, then added: the same bits
+    # whether the target is a Tensor (the engine's path) or an array (a trace
+    # replaying it); np.add.at added a Python float in float64 first.
+    x = np.array([0.7, 0.2], np.float32)
+    index = (np.array([0]),)
+    with_tensor = engine.at(Tensor(x))[index].add(-0.45898080726).value
+    without = engine.at(x)[index].add(-0.45898080726)
+    assert with_tensor.dtype == without.dtype == np.float32
+    assert_array_equal(with_tensor, without)
+    assert_array_equal(with_tensor, x + np.array([-0.45898080726, 0.0], np.float32))
+    record = engine.trace(lambda t: engine.at(t)[index].add(-0.45898080726), x)
+    assert_array_equal(record.run(x), with_tensor)
+
+
+def test_reshape_and_transpose_methods_take_what_numpy_takes():
+    t = Tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(TypeError, match="reshape"):
+        t.reshape()  # NumPy: reshape() takes exactly 1 argument (was t itself)
+    for axes in (np.array([1, 0]), [1, 0], (1, 0)):  # an array was refused
+        assert_array_equal(t.transpose(axes).value, t.value.transpose(axes))
+    assert_array_equal(t.transpose().value, t.value.T)
+    assert_array_equal(t.reshape(np.array([3, 2])).value, t.value.reshape(3, 2))
+    g = grad(
+        lambda a: (a.transpose(np.array([1, 0])) * np.arange(6.0).reshape(3, 2)).sum()
+    )
+    assert_array_equal(g(t.value), np.arange(6.0).reshape(3, 2).T)

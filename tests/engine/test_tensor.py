@@ -140,7 +140,7 @@ REFUSED = {
     "complex": (lambda: 1j, "Complex"),
     "strings": (lambda: np.array(["a"]), "real numbers"),
     "objects": (lambda: np.array([object()]), "real numbers"),
-    "list-of-tensors": (lambda: [Tensor(1.0), Tensor(2.0)], "real numbers"),
+    "list-of-tensors": (lambda: [Tensor(1.0), Tensor(2.0)], "np.stack"),
 }
 
 
@@ -443,6 +443,42 @@ def test_whole_graph_is_freed_when_the_result_is_dropped():
             gc.enable()
 
 
+def test_a_grad_set_by_the_user_on_an_intermediate_does_not_stop_backward():
+    # A zero-grad loop over every Tensor: backward must still reach the leaves
+    # and overwrite the intermediate's stale value.
+    w = Tensor(X)
+    h = w * 3.0
+    h.grad = np.zeros_like(X)
+    (h * h).sum().backward()
+    assert_allclose(w.grad, 18.0 * X)
+    assert_allclose(h.grad, 6.0 * X)
+
+
+def test_a_stale_grad_on_a_shared_intermediate_is_not_added_in():
+    w = Tensor(X)
+    h = engine.tanh(w)
+    h.grad = np.full_like(X, 100.0)
+    (h * 2.0 + h * h).sum().backward()
+    expected = autograd.grad(lambda a: anp.sum(anp.tanh(a) * 2 + anp.tanh(a) ** 2))(X)
+    assert_allclose(w.grad, expected, rtol=1e-12)
+
+
+def test_a_retry_after_a_failed_backward_says_so():
+    @engine.primitive
+    def broken(x):
+        return x * 1.0, (lambda g: g[..., :1],)  # a VJP of the wrong shape
+
+    w = Tensor(X)
+    y = (broken(w) * 2.0).sum()
+    with pytest.raises(ValueError):
+        y.backward()
+    with pytest.raises(RuntimeError, match="stopped at an error"):
+        y.backward()
+    z = (broken(w) * 2.0).sum()  # computed again: the same error, not "released"
+    with pytest.raises(ValueError):
+        z.backward()
+
+
 def test_second_backward_through_a_released_graph_raises():
     x = Tensor(X)
     y = (x * 2.0).sum()
@@ -608,7 +644,7 @@ def test_equality_is_elementwise_and_hashing_by_identity():
 
 
 def test_truth_value_follows_numpy():
-    with pytest.raises(ValueError, match="ambiguous"):
+    with pytest.raises(ValueError, match=r"ambiguous. Use t.any\(\) or t.all\(\)"):
         bool(Tensor(np.array([0.0, 1.0])))
     with pytest.raises(ValueError, match="ambiguous"):
         bool(Tensor(np.zeros(0)))
@@ -653,20 +689,6 @@ def test_item_and_value_leave_the_graph_explicitly():
     t = Tensor(np.array([1.5]))
     assert t.item() == 1.5
     assert type(t.value) is np.ndarray
-
-
-def test_numpy_coercion_gives_an_opaque_box_never_numbers():
-    t = Tensor(X)
-    box = np.asarray(t)
-    assert box.shape == () and box.dtype == object and box.item() is t
-    for dtype in (float, np.float32, int, bool):
-        with pytest.raises(TypeError, match="drop its gradient"):
-            np.asarray(t, dtype=dtype)
-    # NumPy reports these in its own words; what matters is that they fail.
-    with pytest.raises((TypeError, ValueError)):
-        np.ones(3)[0] = Tensor(1.0)
-    with pytest.raises((TypeError, ValueError)):
-        np.asarray(t).astype(float)
 
 
 def test_format_uses_the_value_and_repr_names_the_tensor():
