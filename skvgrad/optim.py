@@ -475,11 +475,13 @@ class AdamW(Adam):
         self.learning_rate *= factor
         self.decay = float(self.learning_rate_init) * factor * self.weight_decay
 
-    def _step(self, p, g, m, v, buf):
-        """Return Adam's new ``p`` less the decoupled decay of ``p``."""
-        new = super()._step(p, g, m, v, buf)
-        if self.decay:
-            new -= np.multiply(p, self.decay, out=buf)
+    def _step(self, p, g, m, v, buf, update, out=None):
+        """Adam's new ``p`` less the decoupled decay of ``p`` (into ``out``)."""
+        if not self.decay:
+            return super()._step(p, g, m, v, buf, update, out=out)
+        decay = np.multiply(p, self.decay)  # of p before the step, which may be out
+        new = super()._step(p, g, m, v, buf, update, out=out)
+        new -= decay
         return new
 
 
