@@ -702,6 +702,9 @@ def unpack(vector, shapes):
     return views
 
 
+_ONCE = object()  # a batch shape an Objective has seen once
+
+
 class Objective:
     """The training objective of an MLP, as one function of its flat parameters.
 
@@ -710,9 +713,10 @@ class Objective:
     weights of every layer, then the intercepts of every layer, then the
     parameters of a front (see ``front``), raveled.
 
-    The data term is traced once per shape of the batch and replayed for every
-    later batch of that shape (:mod:`skvgrad.engine.replay`): the values and
-    gradients of the graph, without building it. A network or loss that cannot
+    The data term is traced when a shape of the batch comes a second time, and
+    replayed for it from then on (:mod:`skvgrad.engine.replay`): the values and
+    gradients of the graph, without building it (a single call, such as one
+    ``partial_fit`` step, is not worth a trace). A network or loss that cannot
     be traced (a custom function whose computation depends on the values, or
     draws random numbers of its own), and sparse data, are differentiated on
     the graph.
@@ -873,9 +877,12 @@ class Objective:
             return False
         key = (X.shape, X.dtype, Y.shape, Y.dtype, sample_weight is None, scale.dtype)
         plan = self._plans.get(key)
-        if plan is None:
+        if plan is None:  # a first batch of these shapes: the graph, once
             if len(self._plans) >= 8:
                 self._plans.clear()
+            self._plans[key] = _ONCE
+            return False
+        if plan is _ONCE:  # they come again: worth tracing
             plan = self._plans[key] = self._make_plan(
                 vector, X, Y, sample_weight, scale
             )

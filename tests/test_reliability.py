@@ -205,17 +205,16 @@ def test_failure_inside_partial_fit_leaves_optimizer_state_intact(solver, monkey
     twin = copy.deepcopy(est)
     state = _fitted_state(est)
     optimizer_class = {"sgd": optim.SGD, "adam": optim.Adam}[solver]
-    original = optimizer_class.update_params
+    original = optimizer_class.step
     calls = []
 
-    def failing_update(self, params, grads):
-        new = original(self, params, grads)
+    def failing_step(self, params, grads):
+        original(self, params, grads)
         calls.append(1)
         if len(calls) == 2:
             raise MemoryError("injected")
-        return new
 
-    monkeypatch.setattr(optimizer_class, "update_params", failing_update)
+    monkeypatch.setattr(optimizer_class, "step", failing_step)
     with pytest.raises(MemoryError, match="injected"):
         est.partial_fit(X, y)
     monkeypatch.undo()

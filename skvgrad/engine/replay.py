@@ -44,6 +44,9 @@ from skvgrad.engine.tracing import TraceError, Var, trace
 __all__ = ["Into", "Plan", "replayed", "same_trace"]
 
 
+_COMPILED = {}  # a plan's source -> its code (plans of one structure share it)
+
+
 def _declaration(op):
     """The declaration of a recorded operation (None for gradient-free ones)."""
     return getattr(op, "declaration", None)
@@ -332,8 +335,15 @@ class _Compiler:
         lines.append(f"    return v{out_index}, [{', '.join(results)}]")
         lines[1:1] = prologue
         source = "\n".join(lines) + "\n"
-        exec(compile(source, "<replay plan>", "exec"), self.namespace)  # noqa: S102
-        return source, self.namespace["run"]
+        code = _COMPILED.get(source)
+        if code is None:
+            if len(_COMPILED) >= 64:
+                _COMPILED.clear()
+            code = _COMPILED[source] = compile(source, "<replay plan>", "exec")
+        exec(code, self.namespace)  # noqa: S102
+        # Taken out of its namespace (its globals): no reference cycle, so a plan
+        # is freed as soon as it is dropped, by reference counting alone.
+        return source, self.namespace.pop("run")
 
     def accumulate(self, var, part, by_into, owned):
         """Add a contribution ``part`` (source) to ``var``'s gradient."""
