@@ -4,7 +4,9 @@ Usage::
 
     python benchmarks/run.py [NAME ...] [--quick] [--repeat N]
 
-Without names every benchmark runs. ``--quick`` uses tiny sizes and one round
+Without names every benchmark runs but the opt-in ones (``tabular``: five-fold
+cross-validation on a dozen data sets, about an hour; name it to run it).
+``--quick`` uses tiny sizes and one round
 (a smoke run, well under 30 seconds). ``--repeat N`` overrides each benchmark's
 number of interleaved rounds. ``--threads N`` caps BLAS / OpenMP threads of every
 peer (PyTorch included, subprocesses too): steadier figures on a shared machine.
@@ -34,6 +36,7 @@ from benchmarks import (  # noqa: E402
     bench_onnx,
     bench_predict,
     bench_seed,
+    bench_tabular,
 )
 
 BENCHMARKS = {
@@ -47,8 +50,10 @@ BENCHMARKS = {
         bench_gemm,
         bench_compare,
         bench_onnx,
+        bench_tabular,
     )
 }
+OPT_IN = (bench_tabular.NAME,)  # long: run only when named
 
 
 def parse_args(argv):
@@ -119,7 +124,7 @@ def main(argv=None):
         limit_threads(args.threads)
     print(describe_machine())
     failed = []
-    for name in args.names or BENCHMARKS:
+    for name in args.names or [n for n in BENCHMARKS if n not in OPT_IN]:
         start, load = time.perf_counter(), load_average()
         try:
             BENCHMARKS[name].run(quick=args.quick, repeat=args.repeat)

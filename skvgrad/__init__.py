@@ -4,8 +4,14 @@ import functools
 
 from skvgrad.classifier import MLPAutogradClassifier
 from skvgrad.regressor import MLPAutogradRegressor
+from skvgrad.tabular import TabularMLPClassifier, TabularMLPRegressor
 
-__all__ = ["MLPAutogradClassifier", "MLPAutogradRegressor"]
+__all__ = [
+    "MLPAutogradClassifier",
+    "MLPAutogradRegressor",
+    "TabularMLPClassifier",
+    "TabularMLPRegressor",
+]
 # The one place the version is written: pyproject.toml reads it from here into
 # the package metadata, and the documentation shows it.
 __version__ = "0.1.0"

@@ -384,8 +384,12 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
 
     Subclasses define ``__init__`` with their parameters, and the hooks
     :meth:`_encode_targets`, :meth:`_output_activation`, :meth:`_loss`,
-    :meth:`_default_score` and ``predict``.
+    :meth:`_default_score` and ``predict``; optionally :meth:`_check_X_y` and
+    :meth:`_check_X` (how the data becomes the network's input), :meth:`_front`
+    (trained layers before the MLP) and ``_fixed_epochs``.
     """
+
+    _fixed_epochs = False  # True: max_iter is a budget, no ConvergenceWarning
 
     # scikit-learn's HTML repr links an estimator to its page of the API
     # reference, on the documentation site named in the package metadata.
@@ -521,17 +525,13 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         both are), and never silently non-finite.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=False,
-        )
+        X = self._check_X(X)
         if sp.issparse(X):
             X = X.tocsr()
         with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            raw = nn.predict(self.coefs_, self.intercepts_, X, self.activation)
+            raw = nn.predict(
+                self.coefs_, self.intercepts_, self._network_input(X), self.activation
+            )
         if not np.isfinite(raw).all():
             rows = np.flatnonzero(~np.isfinite(raw).all(axis=1))
             raise ValueError(
@@ -541,6 +541,55 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                 "the training data was scaled."
             )
         return raw
+
+    def _check_X(self, X, name="X"):
+        """Hook: ``X`` (or validation data, named ``name`` in errors) checked
+        against the fitted model, as the network takes it."""
+        if name == "X":
+            return validate_data(
+                self,
+                X,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                reset=False,
+            )
+        X_checked = check_array(
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            estimator=self,
+            input_name=name,
+        )
+        if X_checked.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"{name} has {X_checked.shape[1]} features, but {type(self).__name__} "
+                f"is expecting {self.n_features_in_} features as input."
+            )
+        validate_data(self, X, skip_check_array=True, reset=False)  # its names
+        return X_checked
+
+    def _check_X_y(self, X, y, reset):
+        """Hook: the training data checked (``reset`` on a first fit), as the
+        network takes it."""
+        return validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+
+    def _front(self):
+        """Hook: an :class:`skvgrad.nn.InputEmbedding` before the first layer, or
+        None. Its parameters are trained with the network (``front_params_``)."""
+        return None
+
+    def _network_input(self, X):
+        """``X`` through the fitted front, if the network has one."""
+        front = self._front()
+        return X if front is None else front(self.front_params_, X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -648,20 +697,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         """X_val, Y_val (encoded), y_val and sample_weight_val, checked before
         training, each named in its errors."""
         X_val, y_val, sw_val = validation
-        X_checked = check_array(
-            X_val,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            estimator=self,
-            input_name="X_val",
-        )
-        if X_checked.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X_val has {X_checked.shape[1]} features, but {type(self).__name__} "
-                f"is expecting {self.n_features_in_} features as input."
-            )
-        validate_data(self, X_val, skip_check_array=True, reset=False)  # its names
-        X_checked = X_checked.astype(dtype, copy=False)
+        X_checked = self._check_X(X_val, name="X_val").astype(dtype, copy=False)
         if not sp.issparse(y_val):
             y_val = np.asarray(y_val)
             if y_val.ndim == 2 and y_val.shape[1] == 1:
@@ -728,15 +764,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             not self.warm_start and not incremental
         )
         X_given, y_given = X, y
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            dtype=(np.float64, np.float32),
-            reset=first_fit,
-        )
+        X, y = self._check_X_y(X, y, reset=first_fit)
         if y.ndim == 2 and y.shape[1] == 1 and not sp.issparse(y):
             y = column_or_1d(y, warn=True)
         y, Y = self._encode_targets(
@@ -750,10 +778,14 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             X = X.tocsr()
         Y = _targets_in_dtype(Y, dtype, "y")
         sample_weight = self._check_weights(sample_weight, X, y, dtype)
-        layer_units = [X.shape[1], *hidden, Y.shape[1]]
+        front = self._front()
+        n_inputs = X.shape[1] if front is None else front.n_outputs
+        layer_units = [n_inputs, *hidden, Y.shape[1]]
         rng = check_random_state(self.random_state)
         if first_fit:
             self._initialize(layer_units, rng, dtype, Y, sample_weight)
+            if front is not None:
+                self.front_params_ = front.init(rng, dtype)
         elif [c.shape[0] for c in self.coefs_] + [self.n_outputs_] != layer_units:
             raise ValueError(
                 "The network's layers do not match: the fitted model has layer "
@@ -769,6 +801,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             self.alpha,
             dropout,
             rng,
+            front=front,
             replay=self._replay,
         )
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
@@ -824,12 +857,17 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         """Hook: adjust the initial output layer to the targets (nothing here)."""
 
     def _parameter_vector(self):
-        """The weights, then the intercepts, raveled into one new vector."""
-        return np.concatenate([p.ravel() for p in self.coefs_ + self.intercepts_])
+        """The weights, the intercepts, then the front's parameters, raveled into
+        one new vector."""
+        params = self.coefs_ + self.intercepts_ + getattr(self, "front_params_", [])
+        return np.concatenate([p.ravel() for p in params])
 
     def _set_params(self, vector):
-        """Make ``coefs_`` and ``intercepts_`` views of a parameter vector."""
+        """Make ``coefs_`` and ``intercepts_`` (and ``front_params_``) views of a
+        parameter vector."""
         self.coefs_, self.intercepts_ = self._objective.params(vector)
+        if self._objective.front is not None:
+            self.front_params_ = self._objective.front_params(vector)
 
     def _reported_loss(self, data, penalty):
         """The loss as ``loss_curve_`` reports it (hook: the regressor rescales)."""
@@ -970,7 +1008,11 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                     stop = stopper.update(flat, score, optimizer)
                     if hooks.end() or stop:
                         break
-                    if not incremental and self.n_iter_ == self.max_iter:
+                    if (
+                        not incremental
+                        and self.n_iter_ == self.max_iter
+                        and not self._fixed_epochs
+                    ):
                         warn(
                             f"Stochastic Optimizer: Maximum iterations "
                             f"({self.max_iter}) reached and the optimization "
@@ -1081,7 +1123,12 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
 
     def _validation_score(self, validation):
         """Record this epoch's validation loss and score; return the score."""
-        raw = nn.forward(self.coefs_, self.intercepts_, validation.X, self.activation)
+        raw = nn.forward(
+            self.coefs_,
+            self.intercepts_,
+            self._network_input(validation.X),
+            self.activation,
+        )
         loss = self._validation_loss(raw, validation)
         self.validation_loss_curve_.append(loss)
         scoring = self._default_scoring() if self.scoring is None else self.scoring

@@ -13,6 +13,10 @@ The tables:
 - :data:`LOSSES`: built-in losses by name, each a *reduced* loss
   ``loss(raw, Y, sample_weight, scale) -> scale * sum_i w_i loss_i``.
   :func:`per_sample` turns a loss written per sample into a reduced one.
+
+An :class:`InputEmbedding` in front of the network embeds the columns of a
+tabular matrix (periodic embeddings of numbers, learned tables of categories)
+and trains with it.
 """
 
 import functools
@@ -706,7 +710,8 @@ class Objective:
 
     ``(sum_i w_i loss_i + 0.5 * alpha * sum ||W||^2) / sum_i w_i``, with unit
     weights when ``sample_weight`` is None. The parameter vector holds the
-    weights of every layer, then the intercepts of every layer, raveled.
+    weights of every layer, then the intercepts of every layer, then the
+    parameters of a front (see ``front``), raveled.
 
     The data term is traced when a shape of the batch comes a second time, and
     replayed for it from then on (:mod:`skvgrad.engine.replay`): the values and
@@ -731,6 +736,10 @@ class Objective:
         Dropout rate per hidden layer (see :func:`forward`).
     random_state : numpy.random.RandomState, optional
         Draws the dropout masks.
+    front : InputEmbedding, optional
+        Parameterised layers applied to ``X`` before the first affine layer;
+        their parameters follow the intercepts in the vector and are not
+        penalised by ``alpha``.
     replay : bool, default=True
         Trace and replay the data term; False differentiates it on the graph
         at every call.
@@ -738,7 +747,8 @@ class Objective:
     Attributes
     ----------
     shapes : list of tuple
-        The shapes of the weights, then of the intercepts.
+        The shapes of the weights, then of the intercepts, then of the front's
+        parameters.
 
     Examples
     --------
@@ -760,10 +770,14 @@ class Objective:
         alpha,
         dropout=None,
         random_state=None,
+        front=None,
         replay=True,
     ):
         pairs = list(zip(layer_units[:-1], layer_units[1:]))
         self.shapes = [pair for pair in pairs] + [(n_out,) for _, n_out in pairs]
+        self.front = front
+        if front is not None:
+            self.shapes += front.shapes
         self.n_layers = len(pairs)
         self.n_weights = sum(n_in * n_out for n_in, n_out in pairs)
         self.activation = activation
@@ -778,15 +792,26 @@ class Objective:
     def params(self, vector):
         """The weights and intercepts: views of ``vector`` in their shapes."""
         views = unpack(vector, self.shapes)
-        return views[: self.n_layers], views[self.n_layers :]
+        return views[: self.n_layers], views[self.n_layers : 2 * self.n_layers]
+
+    def front_params(self, vector):
+        """The front's parameters: views of ``vector`` in their shapes."""
+        return unpack(vector, self.shapes)[2 * self.n_layers :]
 
     def outputs(self, vector, X):
         """The raw outputs at ``vector``: the network without dropout or a graph."""
         coefs, intercepts = self.params(vector)
+        if self.front is not None:
+            X = self.front(self.front_params(vector), X)
         return predict(coefs, intercepts, X, self.activation)
 
-    def data(self, coefs, intercepts, X, Y, sample_weight, scale):
-        """The data term ``scale * sum_i w_i loss_i`` (a Tensor when any input is)."""
+    def data(self, params, X, Y, sample_weight, scale):
+        """The data term ``scale * sum_i w_i loss_i`` for the parameters in the
+        order of :attr:`shapes` (a Tensor when any input is)."""
+        coefs = params[: self.n_layers]
+        intercepts = params[self.n_layers : 2 * self.n_layers]
+        if self.front is not None:
+            X = self.front(params[2 * self.n_layers :], X)
         raw = forward(
             coefs, intercepts, X, self.activation, self.dropout, self.random_state
         )
@@ -824,8 +849,7 @@ class Objective:
             data, _ = plan(*args, scale, grads=unpack(grad, self.shapes))
         else:
             leaves = [Tensor(view) for view in unpack(vector, self.shapes)]
-            coefs, intercepts = leaves[: self.n_layers], leaves[self.n_layers :]
-            data = self.data(coefs, intercepts, X, Y, sample_weight, scale)
+            data = self.data(leaves, X, Y, sample_weight, scale)
             data.backward()
             np.concatenate([leaf.grad.ravel() for leaf in leaves], out=grad)
             data = data.value
@@ -875,9 +899,7 @@ class Objective:
         def data(*inputs):
             params, rest = inputs[:n], list(inputs[n:])
             sw = None if sample_weight is None else rest.pop(2)
-            X, Y = rest[0], rest[1]
-            coefs, intercepts = params[: self.n_layers], params[self.n_layers :]
-            return self.data(coefs, intercepts, X, Y, sw, rest[-1])
+            return self.data(params, rest[0], rest[1], sw, rest[-1])
 
         state = None if self.random_state is None else self.random_state.get_state()
         try:
@@ -893,3 +915,183 @@ class Objective:
         finally:  # tracing drew dropout masks: the stream goes on as if it had not
             if state is not None:
                 self.random_state.set_state(state)
+
+
+# Tabular inputs ----------------------------------------------------------------------
+
+
+@engine.primitive
+def periodic_embedding(x, frequencies, weights, biases):
+    """Periodic embeddings of numbers, each through its own small layer (PLR).
+
+    Column ``j`` of ``x`` becomes ``relu([cos(2 pi c x_j), sin(2 pi c x_j)] @
+    W_j + b_j)`` with its own frequencies ``c = frequencies[j]`` (Gorishniy et
+    al., "On embeddings for numerical features in tabular deep learning",
+    2022). Fused with its VJP, for every input.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_samples, n_columns)
+        The numbers.
+    frequencies : ndarray of shape (n_columns, n_frequencies)
+    weights : ndarray of shape (n_columns, 2 * n_frequencies, dim)
+    biases : ndarray of shape (n_columns, dim)
+
+    Returns
+    -------
+    embedded : ndarray of shape (n_samples, n_columns * dim)
+        Column ``j``'s embedding in columns ``j * dim`` to ``(j + 1) * dim``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.engine import check_grad
+    >>> from skvgrad.nn import periodic_embedding
+    >>> rng = np.random.default_rng(0)
+    >>> x, c = rng.normal(size=(5, 2)), rng.normal(size=(2, 3))
+    >>> W, b = rng.normal(size=(2, 6, 4)), rng.normal(size=(2, 4))
+    >>> periodic_embedding(x, c, W, b).shape
+    (5, 8)
+    >>> check_grad(lambda c: periodic_embedding(x, c, W, b).sum(), c) < 1e-6
+    True
+    """
+    n, p = x.shape
+    k, d = frequencies.shape[1], weights.shape[2]
+    two_pi_c = (2 * np.pi) * frequencies
+    angle = x.T[:, :, np.newaxis] * two_pi_c[:, np.newaxis, :]  # (p, n, k)
+    periodic = np.concatenate([np.cos(angle), np.sin(angle)], axis=2)
+    h = np.matmul(periodic, weights)  # (p, n, d)
+    h += biases[:, np.newaxis, :]
+    np.maximum(h, 0, out=h)
+    memo = {}
+
+    def grad_h(g):
+        if "h" not in memo:
+            gh = g.reshape(n, p, d).transpose(1, 0, 2) * (h > 0)
+            memo["h"] = gh
+        return memo["h"]
+
+    def grad_angle(g):
+        if "angle" not in memo:
+            gp = np.matmul(grad_h(g), weights.transpose(0, 2, 1))  # (p, n, 2k)
+            memo["angle"] = gp[:, :, k:] * periodic[:, :, :k] - (
+                gp[:, :, :k] * periodic[:, :, k:]
+            )
+        return memo["angle"]
+
+    out = np.ascontiguousarray(h.transpose(1, 0, 2)).reshape(n, p * d)
+    return out, (
+        lambda g: (grad_angle(g) * two_pi_c[:, np.newaxis, :]).sum(axis=2).T,
+        lambda g: (2 * np.pi) * np.einsum("pnk,pn->pk", grad_angle(g), x.T),
+        lambda g: np.matmul(periodic.transpose(0, 2, 1), grad_h(g)),
+        lambda g: grad_h(g).sum(axis=1),
+    )
+
+
+class InputEmbedding:
+    """Embeds the columns of a tabular matrix in front of an MLP.
+
+    The matrix holds, in this order, ``n_numeric`` numbers, ``n_passthrough``
+    columns passed as they are (e.g. one-hot codes), and one integer code per
+    categorical column (0 for a missing or unknown level, 1 to ``levels[j]``
+    for the known ones). The output holds the numbers, their periodic
+    embeddings (:func:`periodic_embedding`, when ``n_frequencies`` > 0), the
+    passed-through columns and a learned vector of ``embedding_dim`` values
+    per code (row 0 of each table starts at zero).
+
+    Parameters
+    ----------
+    n_numeric, n_passthrough : int
+        Numbers of numeric and passed-through columns.
+    levels : sequence of int
+        Number of known levels of each coded column.
+    n_frequencies : int
+        Frequencies per numeric column; 0 for no periodic embeddings.
+    frequency_scale : float
+        Standard deviation of the initial frequencies.
+    numeric_dim : int
+        Size of each numeric column's embedding.
+    embedding_dim : int
+        Size of each category's learned vector.
+
+    Attributes
+    ----------
+    shapes : list of tuple
+        Shapes of the parameters.
+    n_outputs : int
+        Number of columns of the output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.nn import InputEmbedding
+    >>> front = InputEmbedding(2, 1, [3], n_frequencies=4, frequency_scale=0.5,
+    ...                        numeric_dim=5, embedding_dim=2)
+    >>> params = front.init(np.random.RandomState(0), np.float64)
+    >>> X = np.array([[0.5, -1.0, 1.0, 3.0], [0.0, 2.0, 0.0, 0.0]])
+    >>> front.shapes, front(params, X).shape, front.n_outputs
+    ([(2, 4), (2, 8, 5), (2, 5), (4, 2)], (2, 15), 15)
+    """
+
+    def __init__(
+        self,
+        n_numeric,
+        n_passthrough,
+        levels,
+        *,
+        n_frequencies,
+        frequency_scale,
+        numeric_dim,
+        embedding_dim,
+    ):
+        self.n_numeric, self.n_passthrough = n_numeric, n_passthrough
+        self.levels = [int(n) for n in levels]
+        self.frequency_scale = frequency_scale
+        self.embedding_dim = embedding_dim
+        self.periodic = n_frequencies > 0 and n_numeric > 0
+        self.shapes = []
+        if self.periodic:
+            p, k, d = n_numeric, n_frequencies, numeric_dim
+            self.shapes += [(p, k), (p, 2 * k, d), (p, d)]
+        if self.levels:
+            self.shapes.append((sum(self.levels) + len(self.levels), embedding_dim))
+            self.offsets = np.cumsum([0] + [n + 1 for n in self.levels[:-1]])
+        self.n_outputs = (
+            n_numeric * (1 + (numeric_dim if self.periodic else 0))
+            + n_passthrough
+            + len(self.levels) * embedding_dim
+        )
+
+    def init(self, random_state, dtype):
+        """Initial parameters, drawn from ``random_state``, in ``dtype``."""
+        params = []
+        if self.periodic:
+            (p, k), (_, two_k, d) = self.shapes[:2]
+            bound = 1 / math.sqrt(two_k)
+            params += [
+                random_state.normal(0.0, self.frequency_scale, (p, k)),
+                random_state.uniform(-bound, bound, (p, two_k, d)),
+                random_state.uniform(-bound, bound, (p, d)),
+            ]
+        if self.levels:
+            table = random_state.normal(0.0, 1.0, self.shapes[-1])
+            table[self.offsets] = 0.0  # missing or unknown: a neutral start
+            params.append(table)
+        return [np.asarray(a, dtype=dtype) for a in params]
+
+    def __call__(self, params, X):
+        """The embedded matrix; a Tensor when any parameter is one."""
+        p, o = self.n_numeric, self.n_passthrough
+        numeric = X[:, :p]
+        pieces = [numeric]
+        if self.periodic:
+            pieces.append(periodic_embedding(numeric, *params[:3]))
+        pieces.append(X[:, p : p + o])
+        if self.levels:
+            codes = X[:, p + o :].astype(np.intp) + self.offsets
+            vectors = engine.getitem(params[-1], codes)  # (n, n_coded, dim)
+            n = X.shape[0]
+            pieces.append(
+                engine.reshape(vectors, (n, len(self.levels) * self.embedding_dim))
+            )
+        return engine.concatenate(pieces, axis=1)

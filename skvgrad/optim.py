@@ -1,9 +1,11 @@
-"""Estimator-agnostic optimizers: SGD (momentum, Nesterov), Adam and L-BFGS.
+"""Estimator-agnostic optimizers: SGD (momentum, Nesterov), Adam, AdamW and L-BFGS.
 
 The optimizers take lists of NumPy arrays (the parameters) and lists of gradient
-arrays of the same shapes, and know nothing else. They follow the mathematics of
-scikit-learn's MLP solvers, with one difference: parameters are never modified in
-place (they may be read-only memmaps); ``update_params`` returns new arrays.
+arrays of the same shapes, and know nothing else. SGD and Adam follow the
+mathematics of scikit-learn's MLP solvers, with one difference: parameters are
+never modified in place (they may be read-only memmaps); ``update_params``
+returns new arrays. AdamW adds decoupled weight decay and a learning-rate
+schedule over a fixed number of steps (:data:`STEP_SCHEDULES`).
 """
 
 import math
@@ -13,6 +15,60 @@ import numpy as np
 import scipy.optimize
 
 LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive")
+
+
+def constant_schedule(progress, warmup=0.0):
+    """1 throughout, after a linear warm-up over the first ``warmup`` fraction.
+
+    Examples
+    --------
+    >>> from skvgrad.optim import constant_schedule
+    >>> [constant_schedule(p, warmup=0.5) for p in (0.0, 0.25, 0.5, 1.0)]
+    [0.0, 0.5, 1.0, 1.0]
+    """
+    return 1.0 if progress >= warmup else progress / warmup
+
+
+def cosine_schedule(progress, warmup=0.0):
+    """Linear warm-up over ``warmup``, then a half cosine from 1 down to 0.
+
+    ``progress`` is the fraction of the training steps done, in [0, 1].
+
+    Examples
+    --------
+    >>> from skvgrad.optim import cosine_schedule
+    >>> [round(cosine_schedule(p, warmup=0.1), 3) for p in (0.05, 0.1, 0.55, 1.0)]
+    [0.5, 1.0, 0.5, 0.0]
+    """
+    if progress < warmup:
+        return progress / warmup
+    return 0.5 + 0.5 * math.cos(math.pi * min((progress - warmup) / (1 - warmup), 1))
+
+
+def coslog_schedule(progress, warmup=0.0, cycles=4):
+    """RealMLP's "coslog": ``cycles`` cosine cycles evenly spaced in log-time.
+
+    ``0.5 - 0.5 cos(2 pi log2(1 + (2**cycles - 1) progress))``: each cycle
+    rises from 0 to 1 and falls back to 0, and lasts twice as long as the one
+    before it; it needs no warm-up (``warmup`` is accepted and ignored).
+
+    Examples
+    --------
+    >>> from skvgrad.optim import coslog_schedule
+    >>> [round(coslog_schedule(p), 3) for p in (0.0, 1 / 30, 1 / 15, 1.0)]
+    [0.0, 1.0, 0.0, 0.0]
+    """
+    phase = math.log2(1 + (2**cycles - 1) * min(max(progress, 0.0), 1.0))
+    return 0.5 - 0.5 * math.cos(2 * math.pi * phase)
+
+
+STEP_SCHEDULES = {
+    "constant": constant_schedule,
+    "cosine": cosine_schedule,
+    "coslog": coslog_schedule,
+}
+"""Learning-rate factors by name, functions ``(progress, warmup) -> factor``
+of the fraction of training done, for :class:`AdamW`."""
 
 
 def _state_dtype(param):
@@ -344,6 +400,89 @@ class Adam(_Optimizer):
         np.multiply(m, -self.learning_rate, out=update)
         update /= buf
         return np.add(update, p, out=out)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay and a schedule over a fixed step budget.
+
+    Each step multiplies the learning rate by ``schedule(t / total_steps,
+    warmup)`` and, apart from Adam's update, shrinks every parameter by
+    ``learning_rate_init * factor * weight_decay`` times itself (Loshchilov and
+    Hutter's decoupled weight decay, as ``torch.optim.AdamW`` applies it):
+    the decay does not go through the adaptive moments.
+
+    Parameters
+    ----------
+    params : list of ndarray
+        Parameters; only their shapes and dtypes are used (for the moments).
+    learning_rate_init : float, default=0.001
+        Peak step size.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of the moment estimates, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+    weight_decay : float, default=0.01
+        Decoupled weight decay, relative to the learning rate.
+    schedule : str, default="constant"
+        A name in :data:`STEP_SCHEDULES`.
+    total_steps : int, default=1
+        Number of steps the schedule spans; later steps keep its last factor.
+    warmup : float, default=0.0
+        Fraction of ``total_steps`` of linear warm-up (schedules that use one).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvgrad.optim import AdamW
+    >>> params = [np.array([1.0, -2.0])]
+    >>> opt = AdamW(params, learning_rate_init=0.1, weight_decay=0.5,
+    ...             schedule="cosine", total_steps=100)
+    >>> for _ in range(100):
+    ...     params = opt.update_params(params, [np.zeros(2)])  # decay alone
+    >>> print(np.round(params[0], 3), opt.learning_rate < 1e-4)
+    [ 0.076 -0.152] True
+    """
+
+    def __init__(
+        self,
+        params,
+        learning_rate_init=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        weight_decay=0.01,
+        schedule="constant",
+        total_steps=1,
+        warmup=0.0,
+    ):
+        if schedule not in STEP_SCHEDULES:
+            raise ValueError(
+                f"schedule must be one of {tuple(STEP_SCHEDULES)}, got {schedule!r}."
+            )
+        super().__init__(params, learning_rate_init, beta_1, beta_2, epsilon)
+        self.weight_decay = float(weight_decay)
+        self.schedule = schedule
+        self.total_steps = max(int(total_steps), 1)
+        self.warmup = float(warmup)
+        self.decay = 0.0
+
+    def _start_step(self):
+        """Advance ``t``; set the scheduled, bias-corrected rate and the decay."""
+        super()._start_step()
+        # The factor of the step being taken: step t covers progress (t - 1) / T.
+        progress = (self.t - 1) / self.total_steps
+        factor = STEP_SCHEDULES[self.schedule](min(progress, 1.0), self.warmup)
+        self.learning_rate *= factor
+        self.decay = float(self.learning_rate_init) * factor * self.weight_decay
+
+    def _step(self, p, g, m, v, buf, update, out=None):
+        """Adam's new ``p`` less the decoupled decay of ``p`` (into ``out``)."""
+        if not self.decay:
+            return super()._step(p, g, m, v, buf, update, out=out)
+        decay = np.multiply(p, self.decay)  # of p before the step, which may be out
+        new = super()._step(p, g, m, v, buf, update, out=out)
+        new -= decay
+        return new
 
 
 class LbfgsResult(NamedTuple):

@@ -8,6 +8,7 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
+import scipy.optimize
 import scipy.sparse as sp
 import scipy.special
 from numpy.testing import assert_allclose, assert_array_equal
@@ -587,3 +588,102 @@ def test_predict_in_one_chunk_and_in_many_agree_with_numpy(
         raw = nn.predict(coefs, intercepts, X_in, activation, chunk_rows=chunk_rows)
         assert raw.dtype == dtype and raw.shape == (7, 2)
         assert_allclose(raw, expected, rtol=rtol, atol=rtol)
+
+
+# Tabular inputs ----------------------------------------------------------------------
+
+
+def numpy_periodic_embedding(x, c, W, b):
+    """Reference PLR embedding, one column at a time."""
+    columns = []
+    for j in range(x.shape[1]):
+        angle = 2 * np.pi * x[:, j : j + 1] * c[j]
+        periodic = np.hstack([np.cos(angle), np.sin(angle)])
+        columns.append(np.maximum(periodic @ W[j] + b[j], 0))
+    return np.hstack(columns)
+
+
+def test_periodic_embedding_values_and_gradients():
+    rng = np.random.default_rng(0)
+    x, c = rng.normal(size=(6, 3)), rng.normal(size=(3, 4))
+    W, b = rng.normal(size=(3, 8, 5)), rng.normal(size=(3, 5))
+    assert_allclose(
+        nn.periodic_embedding(x, c, W, b), numpy_periodic_embedding(x, c, W, b)
+    )
+    G = rng.normal(size=(6, 15))
+    args = [x, c, W, b]
+    for i in range(4):
+
+        def f(v, i=i):
+            return (nn.periodic_embedding(*args[:i], v, *args[i + 1 :]) * G).sum()
+
+        assert check_grad(f, args[i]) < 1e-6
+
+
+def test_periodic_embedding_keeps_float32():
+    rng = np.random.default_rng(1)
+    args = [rng.normal(size=s).astype(np.float32) for s in [(4, 2), (2, 3), (2, 6, 2)]]
+    out = nn.periodic_embedding(*args, np.zeros((2, 2), np.float32))
+    assert out.dtype == np.float32
+
+
+def test_input_embedding_layout_and_initial_tables():
+    front = nn.InputEmbedding(
+        2,
+        1,
+        [3, 2],
+        n_frequencies=4,
+        frequency_scale=0.5,
+        numeric_dim=5,
+        embedding_dim=2,
+    )
+    params = front.init(np.random.RandomState(0), np.float64)
+    assert [p.shape for p in params] == front.shapes
+    table = params[-1]
+    assert table.shape == (3 + 1 + 2 + 1, 2)
+    assert_array_equal(table[[0, 4]], 0)  # code 0 of each column starts at zero
+    X = np.array([[0.5, -1.0, 1.0, 3.0, 1.0], [0.0, 2.0, 0.0, 0.0, 2.0]])
+    out = front(params, X)
+    assert out.shape == (2, front.n_outputs) == (2, 2 + 2 * 5 + 1 + 2 * 2)
+    assert_array_equal(out[:, :2], X[:, :2])  # the numbers themselves
+    assert_allclose(out[:, 2:12], numpy_periodic_embedding(X[:, :2], *params[:3]))
+    assert_array_equal(out[:, 12], X[:, 2])  # passed through
+    assert_array_equal(out[0, 13:15], table[3])  # column 0, code 3
+    assert_array_equal(out[1, 15:17], table[4 + 2])  # column 1, code 2
+    assert_array_equal(out[1, 13:15], 0)  # code 0: missing or unknown
+
+
+def test_objective_with_a_front_trains_its_parameters_unpenalised():
+    front = nn.InputEmbedding(
+        2,
+        0,
+        [3],
+        n_frequencies=2,
+        frequency_scale=1.0,
+        numeric_dim=3,
+        embedding_dim=2,
+    )
+    rng = np.random.RandomState(0)
+    layer_units = [front.n_outputs, 4, 2]
+    coefs, intercepts = nn.init_params(layer_units, "tanh", rng, np.float64)
+    vector = np.concatenate(
+        [p.ravel() for p in coefs + intercepts + front.init(rng, np.float64)]
+    )
+    X = np.column_stack([rng.normal(size=(8, 2)), rng.randint(0, 4, 8)])
+    Y = np.eye(2)[rng.randint(0, 2, 8)]
+    objective = nn.Objective(
+        layer_units, "tanh", nn.LOSSES["log_loss"], alpha=0.5, front=front
+    )
+    assert objective.shapes[-len(front.shapes) :] == front.shapes
+    data, penalty, grad = objective(vector, X, Y, None)
+    weights = np.concatenate([c.ravel() for c in coefs])
+    assert penalty == pytest.approx(0.5 * 0.5 * weights @ weights / 8)
+    error = scipy.optimize.check_grad(
+        lambda v: sum(objective(v, X, Y, None)[:2]),
+        lambda v: objective(v, X, Y, None)[2],
+        vector,
+    )
+    assert error < 1e-5 * np.linalg.norm(grad)
+    assert np.abs(grad[-sum(np.prod(s) for s in front.shapes) :]).max() > 0
+    fronts = objective.front_params(vector)
+    assert [p.shape for p in fronts] == front.shapes

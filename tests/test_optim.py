@@ -7,7 +7,15 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import rosen, rosen_der
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
-from skvgrad.optim import LEARNING_RATE_SCHEDULES, SGD, Adam, lbfgs
+from skvgrad.optim import (
+    LEARNING_RATE_SCHEDULES,
+    SGD,
+    Adam,
+    AdamW,
+    cosine_schedule,
+    coslog_schedule,
+    lbfgs,
+)
 
 SHAPES = [(3, 4), (4,), (4, 2), (2,)]
 
@@ -130,6 +138,7 @@ def test_sgd_invscaling_and_unknown_schedule():
         lambda p: SGD(p, nesterov=True),
         lambda p: SGD(p, nesterov=False),
         lambda p: Adam(p, learning_rate_init=0.01),
+        lambda p: AdamW(p, learning_rate_init=0.01, weight_decay=0.1),
     ],
 )
 def test_inputs_never_modified_and_outputs_fresh(make_opt, tmp_path):
@@ -156,7 +165,10 @@ def test_inputs_never_modified_and_outputs_fresh(make_opt, tmp_path):
         params = read_only(new)
 
 
-@pytest.mark.parametrize("make_opt", [lambda p: SGD(p), lambda p: Adam(p)])
+@pytest.mark.parametrize(
+    "make_opt",
+    [lambda p: SGD(p), lambda p: Adam(p), lambda p: AdamW(p, schedule="cosine")],
+)
 def test_float32_stays_float32(make_opt):
     rng = np.random.default_rng(3)
     params = make_arrays(rng, np.float32)
@@ -294,7 +306,14 @@ def test_lbfgs_survives_infinite_loss_in_line_search():
     assert math.isfinite(res.loss) and res.x[0] <= 1.0
 
 
-@pytest.mark.parametrize("make", [lambda p: SGD(p, momentum=0.9), lambda p: Adam(p)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: SGD(p, momentum=0.9),
+        lambda p: Adam(p),
+        lambda p: AdamW(p, schedule="coslog", total_steps=5),
+    ],
+)
 def test_state_dict_round_trip_continues_and_does_not_share_buffers(make):
     rng = np.random.default_rng(0)
     params = [rng.normal(size=(3, 2)), rng.normal(size=2)]
@@ -315,3 +334,96 @@ def test_state_dict_round_trip_continues_and_does_not_share_buffers(make):
     expected = first.update_params(params, grads[1])
     for e, g in zip(expected, got):
         np.testing.assert_array_equal(e, g)
+
+
+# AdamW and the step schedules -------------------------------------------------------
+
+
+def test_cosine_schedule_warms_up_then_falls_to_zero():
+    assert cosine_schedule(0.0) == 1.0 and cosine_schedule(1.0) == 0.0
+    assert cosine_schedule(0.5) == pytest.approx(0.5)
+    assert cosine_schedule(0.05, warmup=0.1) == pytest.approx(0.5)
+    assert cosine_schedule(0.1, warmup=0.1) == 1.0
+    values = [cosine_schedule(p, warmup=0.1) for p in np.linspace(0.1, 1, 50)]
+    assert np.all(np.diff(values) < 0)
+
+
+def test_coslog_schedule_has_four_cycles_doubling_in_length():
+    # Zero where log2(1 + 15 p) is an integer: p = 0, 1/15, 3/15, 7/15, 1.
+    for p in [0, 1 / 15, 3 / 15, 7 / 15, 1]:
+        assert coslog_schedule(p) == pytest.approx(0.0, abs=1e-12)
+    # One at the middle of each cycle (log2(1 + 15 p) = j + 1/2).
+    for j in range(4):
+        p = (2 ** (j + 0.5) - 1) / 15
+        assert coslog_schedule(p) == pytest.approx(1.0)
+
+
+def test_adamw_without_decay_and_schedule_is_adam():
+    rng = np.random.default_rng(4)
+    params = make_arrays(rng)
+    ours = AdamW(params, learning_rate_init=0.01, weight_decay=0.0)
+    adam = Adam(params, learning_rate_init=0.01)
+    p, q = params, params
+    for _ in range(5):
+        grads = make_arrays(rng)
+        p, q = ours.update_params(p, grads), adam.update_params(q, grads)
+    for a, b in zip(p, q):
+        assert_array_equal(a, b)
+
+
+def test_adamw_decay_is_decoupled_and_scheduled():
+    # Zero gradients: Adam's step is zero and only the decay moves the weights,
+    # by the factor (1 - lr * schedule(progress) * weight_decay) at each step.
+    opt = AdamW(
+        [np.ones(3)],
+        learning_rate_init=0.1,
+        weight_decay=0.5,
+        schedule="cosine",
+        total_steps=10,
+        warmup=0.2,
+    )
+    params, expected = [np.ones(3)], 1.0
+    for t in range(12):
+        params = opt.update_params(params, [np.zeros(3)])
+        expected *= 1 - 0.1 * 0.5 * cosine_schedule(min(t / 10, 1), 0.2)
+        assert_allclose(params[0], expected, rtol=1e-12)
+    assert expected < 0.8 and opt.learning_rate == 0.0  # past the budget
+
+
+def test_adamw_refuses_an_unknown_schedule():
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        AdamW([np.zeros(2)], schedule="linear")
+
+
+def test_adamw_matches_torch():
+    torch = pytest.importorskip(
+        "torch", reason="PyTorch is not a test dependency: run where installed"
+    )
+    rng = np.random.default_rng(5)
+    params = make_arrays(rng)
+    theirs = [torch.tensor(p, requires_grad=True) for p in params]
+    torch_opt = torch.optim.AdamW(
+        theirs, lr=0.01, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        torch_opt, lambda step: cosine_schedule(min(step / 8, 1), 0.25)
+    )
+    ours = AdamW(
+        params,
+        learning_rate_init=0.01,
+        beta_2=0.95,
+        weight_decay=0.1,
+        schedule="cosine",
+        total_steps=8,
+        warmup=0.25,
+    )
+    for _ in range(8):
+        grads = make_arrays(rng)
+        params = ours.update_params(params, grads)
+        for t, g in zip(theirs, grads):
+            t.grad = torch.tensor(g)
+        torch_opt.step()
+        scheduler.step()
+    for p, t in zip(params, theirs):
+        # Adam's epsilon sits inside the bias correction here, outside in torch.
+        assert_allclose(p, t.detach().numpy(), rtol=1e-6, atol=1e-9)
