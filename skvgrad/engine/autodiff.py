@@ -8,11 +8,16 @@ tracing (``grad(grad(f))``, a Tensor as the argument) raises
 NotImplementedError rather than return a wrong number.
 """
 
+from __future__ import annotations
+
 import functools
 import numbers
 import threading
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from skvgrad.engine.tensor import (
     Tensor,
@@ -24,6 +29,11 @@ from skvgrad.engine.tensor import (
     _tracing,
     backward,
 )
+
+# The positional argument(s) a transform differentiates.
+Argnum: TypeAlias = int | tuple[int, ...]
+# Values and gradients: an ndarray or a number, or a list / tuple / dict of them
+# (a pytree) of the differentiated argument's structure, so Any.
 
 
 def _flatten(tree):
@@ -178,7 +188,9 @@ def _scalar(out):
     return out
 
 
-def value_and_grad(fun, argnum=0):
+def value_and_grad(
+    fun: Callable[..., Any], argnum: Argnum = 0
+) -> Callable[..., tuple[Any, Any]]:
     """Transform ``fun`` into a function returning its value and its gradient.
 
     Parameters
@@ -237,7 +249,7 @@ def value_and_grad(fun, argnum=0):
     return wrapped
 
 
-def grad(fun, argnum=0):
+def grad(fun: Callable[..., Any], argnum: Argnum = 0) -> Callable[..., Any]:
     """Transform ``fun`` into a function returning its gradient.
 
     Parameters
@@ -280,7 +292,7 @@ def grad(fun, argnum=0):
     return wrapped
 
 
-def elementwise_grad(fun, argnum=0):
+def elementwise_grad(fun: Callable[..., Any], argnum: Argnum = 0) -> Callable[..., Any]:
     """The gradient of ``sum(fun(x))``: the derivative of an elementwise ``fun``.
 
     For a function applied elementwise the Jacobian is diagonal, and this
@@ -318,7 +330,9 @@ def elementwise_grad(fun, argnum=0):
     return wrapped
 
 
-def vjp(fun, *args):
+def vjp(
+    fun: Callable[..., Any], *args: Any
+) -> tuple[NDArray[Any], Callable[[ArrayLike], Any]]:
     """The value of ``fun(*args)`` and its vector-Jacobian product function.
 
     Parameters
@@ -366,7 +380,7 @@ def vjp(fun, *args):
     return _own(out._value, tensors), vjp_fun
 
 
-def jacobian(fun, argnum=0):
+def jacobian(fun: Callable[..., Any], argnum: Argnum = 0) -> Callable[..., Any]:
     """Transform ``fun`` into a function returning its Jacobian.
 
     One forward pass, then one backward pass per element of the result.
@@ -420,7 +434,13 @@ def jacobian(fun, argnum=0):
     return wrapped
 
 
-def check_grad(fun, *args, eps=None, rtol=None, atol=None):
+def check_grad(
+    fun: Callable[..., Any],
+    *args: Any,
+    eps: float | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> float:
     """Compare the engine's gradient of ``fun`` with central finite differences.
 
     Every positional argument is checked, one entry at a time. Use it to test

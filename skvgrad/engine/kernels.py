@@ -32,6 +32,8 @@ array([0. , 0.5, 1. ])
 array([0.  , 0.25, 0.  ])
 """
 
+from typing import Any
+
 import numpy as np
 
 __all__ = [
@@ -120,7 +122,7 @@ def sigmoid(x, out=None):
     x = np.asarray(x)
     if x.ndim == 0:  # ufuncs give NumPy scalars: no temporaries to work in
         value = np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
-        return value if out is None else np.copyto(out, value) or out
+        return value if out is None else np.copyto(out, value) or out  # type: ignore[func-returns-value]  # copyto gives None
     # The numerator exp(min(x, 0)) is max(exp(-|x|), [x >= 0]): one exp, not two.
     numerator = np.empty_like(x) if out is None or out is x else out
     np.greater_equal(x, 0, out=numerator)
@@ -201,7 +203,7 @@ def relu(x, out=None):
     return np.maximum(x, zero) if out is None else np.maximum(x, zero, out=out)
 
 
-_ZEROS = {}  # (shape, dtype) -> a read-only array of zeros
+_ZEROS: dict[tuple[Any, Any], Any] = {}  # (shape, dtype) -> a read-only array of zeros
 
 
 def _zeros(like):

@@ -25,6 +25,8 @@ The tables below are the whole dispatch: :data:`UFUNCS`, :data:`REDUCTIONS`,
 """
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse
@@ -40,7 +42,7 @@ def _ufunc(function):
     return getattr(function, "__wrapped__", function)
 
 
-UFUNCS = {
+UFUNCS: dict[Any, Callable[..., Any]] = {
     np.add: ops.add,
     np.subtract: ops.subtract,
     np.multiply: ops.multiply,
@@ -72,7 +74,7 @@ UFUNCS = {
 (With ``SCIPY_ARRAY_API=1``, SciPy's ``expit`` and ``log_expit`` wrap their
 ufuncs in a function that refuses a Tensor before the ufunc could dispatch.)"""
 
-REDUCTIONS = {
+REDUCTIONS: dict[Any, Callable[..., Any]] = {
     np.add: ops.sum,
     np.multiply: ops.prod,
     np.maximum: ops.max,
@@ -229,7 +231,7 @@ def _astype(x, dtype, /, *, copy=True, device=None):
     return ops.astype(x, dtype)
 
 
-FUNCTIONS = {
+FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.sum: _sum,
     np.mean: _mean,
     np.prod: _prod,
@@ -396,7 +398,7 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
         if method == "reduce":
             return REDUCTIONS[ufunc](*inputs, axis=axis, keepdims=keepdims)
         if ufunc is np.add:
-            return ops.cumsum(*inputs, axis=axis)
+            return ops.cumsum(*inputs, axis=axis)  # type: ignore[misc]  # one input
     name = _ufunc_name(ufunc)
     raise TypeError(
         f"{name}{'' if method == '__call__' else '.' + method} "
@@ -455,7 +457,7 @@ _DTYPE_PROBES = frozenset(
 a namespace (``SCIPY_ARRAY_API=1``): it gets a 0-d array of the Tensor's dtype,
 holding no data, and the function then calls the ufunc on the Tensor itself."""
 
-SCIPY_FUNCTIONS = {
+SCIPY_FUNCTIONS: dict[Any, Callable[..., Any]] = {
     "scipy.special.expit": ops.sigmoid,
     "scipy.special.log_expit": ops.log_sigmoid,
     "scipy.special.logsumexp": ops.logsumexp,

@@ -31,16 +31,30 @@ operators and methods of :class:`~skvgrad.engine.Tensor` (``t + u``,
 module.
 """
 
+from __future__ import annotations
+
 import builtins
 import math
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike, DTypeLike
 
 from skvgrad.engine import kernels
 from skvgrad.engine import tensor as _tensor
-from skvgrad.engine.tensor import Into, Tensor, _defvjp, _value, unbroadcast
+from skvgrad.engine.tensor import (
+    Axis,
+    Into,
+    Result,
+    Tensor,
+    TensorLike,
+    _defvjp,
+    _value,
+    unbroadcast,
+)
 
 __all__ = [
     "abs",
@@ -132,7 +146,7 @@ def _unary_into(ufunc, backward, reads):
     lambda g, ans, a, b: g,
     into=Into(_ufunc_into(np.add), reads=(), inplace=(0, 1)),
 )
-def add(a, b):
+def add(a: TensorLike, b: TensorLike) -> Result:
     """Elementwise ``a + b``.
 
     Examples
@@ -150,7 +164,7 @@ def add(a, b):
     lambda g, ans, a, b: -g,
     into=Into(_ufunc_into(np.subtract), reads=(), inplace=(0, 1)),
 )
-def subtract(a, b):
+def subtract(a: TensorLike, b: TensorLike) -> Result:
     """Elementwise ``a - b``.
 
     Examples
@@ -168,7 +182,7 @@ def subtract(a, b):
     lambda g, ans, a, b: g * a,
     into=Into(_ufunc_into(np.multiply), reads=(0, 1), inplace=(0, 1)),
 )
-def multiply(a, b):
+def multiply(a: TensorLike, b: TensorLike) -> Result:
     """Elementwise ``a * b``.
 
     Examples
@@ -186,7 +200,7 @@ def multiply(a, b):
     lambda g, ans, a, b: -g * ans / b,
     into=Into(_ufunc_into(np.divide), reads=("ans", 1), inplace=(0,)),
 )
-def divide(a, b):
+def divide(a: TensorLike, b: TensorLike) -> Result:
     """Elementwise ``a / b``.
 
     Examples
@@ -217,7 +231,7 @@ def _power_of_exponent(g, ans, a, b):
 
 
 @_defvjp(_power_of_base, _power_of_exponent, numbers_as_arrays=False)
-def power(a, b):
+def power(a: TensorLike, b: TensorLike) -> Result:
     """Elementwise ``a ** b``.
 
     The gradient for ``a`` is 0 where ``b == 0`` (also at ``a == 0``); the
@@ -237,7 +251,7 @@ def power(a, b):
 
 
 @_defvjp(lambda g, ans, x: -g)
-def negative(x):
+def negative(x: TensorLike) -> Result:
     """Elementwise ``-x``.
 
     Examples
@@ -260,7 +274,7 @@ def _share(g, mine, other):
     lambda g, ans, a, b: _share(g, a, b),
     lambda g, ans, a, b: _share(g, b, a),
 )
-def maximum(a, b):
+def maximum(a: TensorLike, b: TensorLike) -> Result:
     """Elementwise maximum; at ties the gradient is split evenly.
 
     Examples
@@ -277,7 +291,7 @@ def maximum(a, b):
     lambda g, ans, a, b: _share(g, b, a),
     lambda g, ans, a, b: _share(g, a, b),
 )
-def minimum(a, b):
+def minimum(a: TensorLike, b: TensorLike) -> Result:
     """Elementwise minimum; at ties the gradient is split evenly.
 
     Examples
@@ -294,7 +308,7 @@ def minimum(a, b):
     lambda g, ans, a, b: g * np.exp(a - ans),
     lambda g, ans, a, b: g * np.exp(b - ans),
 )
-def logaddexp(a, b):
+def logaddexp(a: TensorLike, b: TensorLike) -> Result:
     """Elementwise ``log(exp(a) + exp(b))``, stable for large inputs.
 
     Examples
@@ -315,7 +329,7 @@ def _exp_into(grads, g, ans, x):
 
 
 @_defvjp(lambda g, ans, x: g * ans, into=_unary_into(np.exp, _exp_into, ("ans",)))
-def exp(x):
+def exp(x: TensorLike) -> Result:
     """Elementwise exponential.
 
     Examples
@@ -329,7 +343,7 @@ def exp(x):
 
 
 @_defvjp(lambda g, ans, x: g / x)
-def log(x):
+def log(x: TensorLike) -> Result:
     """Elementwise natural logarithm.
 
     Examples
@@ -343,7 +357,7 @@ def log(x):
 
 
 @_defvjp(lambda g, ans, x: g / (1 + x))
-def log1p(x):
+def log1p(x: TensorLike) -> Result:
     """Elementwise ``log(1 + x)``, accurate for small ``x``.
 
     Examples
@@ -357,7 +371,7 @@ def log1p(x):
 
 
 @_defvjp(lambda g, ans, x: g * (ans + 1))
-def expm1(x):
+def expm1(x: TensorLike) -> Result:
     """Elementwise ``exp(x) - 1``, accurate for small ``x``.
 
     Examples
@@ -371,7 +385,7 @@ def expm1(x):
 
 
 @_defvjp(lambda g, ans, x: g / (2 * ans))
-def sqrt(x):
+def sqrt(x: TensorLike) -> Result:
     """Elementwise square root; its gradient is infinite at 0.
 
     Examples
@@ -385,7 +399,7 @@ def sqrt(x):
 
 
 @_defvjp(lambda g, ans, x: g * (2 * x))
-def square(x):
+def square(x: TensorLike) -> Result:
     """Elementwise ``x ** 2``.
 
     Examples
@@ -399,7 +413,7 @@ def square(x):
 
 
 @_defvjp(lambda g, ans, x: g * np.sign(x))
-def abs(x):
+def abs(x: TensorLike) -> Result:
     """Elementwise absolute value; the gradient at 0 is 0.
 
     Examples
@@ -413,7 +427,7 @@ def abs(x):
 
 
 @_defvjp(lambda g, ans, x: np.zeros_like(x))
-def sign(x):
+def sign(x: TensorLike) -> Result:
     """Elementwise sign (-1, 0 or 1); its gradient is 0.
 
     Examples
@@ -427,7 +441,7 @@ def sign(x):
 
 
 @_defvjp(lambda g, ans, x: g * np.cos(x))
-def sin(x):
+def sin(x: TensorLike) -> Result:
     """Elementwise sine.
 
     Examples
@@ -441,7 +455,7 @@ def sin(x):
 
 
 @_defvjp(lambda g, ans, x: -g * np.sin(x))
-def cos(x):
+def cos(x: TensorLike) -> Result:
     """Elementwise cosine.
 
     Examples
@@ -459,7 +473,7 @@ def _tanh_into(grads, g, ans, x):
 
 
 @_defvjp(kernels.tanh_grad, into=_unary_into(np.tanh, _tanh_into, ("ans",)))
-def tanh(x):
+def tanh(x: TensorLike) -> Result:
     """Elementwise hyperbolic tangent.
 
     Examples
@@ -480,7 +494,7 @@ def _sigmoid_into(grads, g, ans, x):
     kernels.sigmoid_grad,
     into=_unary_into(kernels.sigmoid, _sigmoid_into, ("ans",)),
 )
-def sigmoid(x):
+def sigmoid(x: TensorLike) -> Result:
     """Elementwise logistic function ``1 / (1 + exp(-x))``, stable for any x.
 
     Examples
@@ -498,7 +512,7 @@ def _relu_into(grads, g, ans, x):
 
 
 @_defvjp(kernels.relu_grad, into=_unary_into(kernels.relu, _relu_into, ("ans",)))
-def relu(x):
+def relu(x: TensorLike) -> Result:
     """Elementwise ``max(x, 0)``; the gradient at 0 is 0.
 
     Examples
@@ -527,7 +541,7 @@ def _softplus_into(grads, g, ans, x):
     lambda g, ans, x: _times(g, kernels.sigmoid(x)),
     into=Into(_ufunc_into(kernels.softplus), _softplus_into, reads=(0,)),
 )
-def softplus(x):
+def softplus(x: TensorLike) -> Result:
     """Elementwise ``log(1 + exp(x))``, stable for any x.
 
     Examples
@@ -541,7 +555,7 @@ def softplus(x):
 
 
 @_defvjp(lambda g, ans, x: _times(g, kernels.sigmoid(np.negative(x))))
-def log_sigmoid(x):
+def log_sigmoid(x: TensorLike) -> Result:
     """Elementwise ``log(sigmoid(x)) = -softplus(-x)``, stable for any x.
 
     Examples
@@ -554,7 +568,7 @@ def log_sigmoid(x):
     return kernels.log_sigmoid(x)
 
 
-def where(condition, x, y):
+def where(condition: ArrayLike, x: TensorLike, y: TensorLike) -> Result:
     """Elementwise ``x`` where ``condition`` holds, else ``y``.
 
     The condition is only read: it gets no gradient.
@@ -584,7 +598,9 @@ def _where(x, y, condition):
     return np.where(condition, x, y)
 
 
-def clip(x, a_min=None, a_max=None):
+def clip(
+    x: TensorLike, a_min: TensorLike | None = None, a_max: TensorLike | None = None
+) -> Result:
     """``x`` limited to ``[a_min, a_max]``; either bound may be None.
 
     Built from :func:`maximum` and :func:`minimum`: at a bound the gradient is
@@ -612,7 +628,7 @@ def _dtype(x):
     return getattr(_value(x), "dtype", None)
 
 
-def astype(x, dtype):
+def astype(x: TensorLike, dtype: DTypeLike) -> Result:
     """``x`` cast to ``dtype``; a Tensor only to another floating dtype.
 
     The gradient is cast back to ``x``'s dtype. An array (a mask from a
@@ -647,11 +663,11 @@ def _astype(x, dtype):
     return np.asarray(x).astype(dtype)
 
 
-_tensor._PUBLIC[_astype.__wrapped__] = astype  # traces record the public op
+_tensor._PUBLIC[_astype.__wrapped__] = astype  # type: ignore[attr-defined]  # traces record the public op
 
 
 @_defvjp(lambda g, ans, x: g)
-def copy(x):
+def copy(x: TensorLike) -> Result:
     """A copy of ``x``: a new Tensor with its own data, and the same gradient.
 
     Examples
@@ -745,7 +761,7 @@ def _matmul_into(grads, g, ans, a, b):
     exact=True,
     into=Into(_matmul_forward_into, _matmul_into, reads=(0, 1)),
 )
-def matmul(a, b):
+def matmul(a: TensorLike, b: TensorLike) -> Result:
     """Matrix product ``a @ b`` with NumPy's rules for 1-D and stacked operands.
 
     ``a`` may be a SciPy sparse matrix or array (CSR/CSC) when ``b`` is dense;
@@ -766,7 +782,7 @@ def matmul(a, b):
     return a @ b
 
 
-def dot(a, b):
+def dot(a: TensorLike, b: TensorLike) -> Result:
     """``np.dot``: products for 0-d operands, ``matmul`` up to 2-D, else a
     contraction of the last axis of ``a`` with the second-to-last of ``b``.
 
@@ -785,7 +801,7 @@ def dot(a, b):
     return tensordot(a, b, axes=([-1], [-2]))
 
 
-def outer(a, b):
+def outer(a: TensorLike, b: TensorLike) -> Result:
     """Outer product of the flattened ``a`` and ``b``.
 
     Examples
@@ -799,7 +815,9 @@ def outer(a, b):
     return multiply(reshape(a, (-1, 1)), reshape(b, (1, -1)))
 
 
-def tensordot(a, b, axes=2):
+def tensordot(
+    a: TensorLike, b: TensorLike, axes: int | Sequence[Sequence[int]] = 2
+) -> Result:
     """Sum of products over ``axes`` of ``a`` and ``b``, as ``np.tensordot``.
 
     Examples
@@ -865,7 +883,9 @@ def _einsum_spec(subscripts, shapes):
     return tuple(expanded), output
 
 
-def einsum(subscripts, *operands, optimize=False):
+def einsum(
+    subscripts: str, *operands: TensorLike, optimize: bool | str = False
+) -> Result:
     """Einstein summation, as ``np.einsum`` with string subscripts.
 
     Differentiating an operand whose subscripts repeat a letter (a diagonal,
@@ -979,7 +999,7 @@ def _reduce_into(reduce):
     lambda g, ans, x, axis=None, keepdims=False: _broadcast(g, _kept(x, axis), x.shape),
     into=Into(_reduce_into(np.add.reduce), reads=()),
 )
-def sum(x, axis=None, keepdims=False):
+def sum(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Result:
     """Sum over ``axis`` (all axes by default).
 
     Examples
@@ -1015,7 +1035,7 @@ def _mean_grad(g, ans, x, axis=None, keepdims=False):
 
 
 @_defvjp(_mean_grad, into=Into(reads=()))
-def mean(x, axis=None, keepdims=False):
+def mean(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Result:
     """Mean over ``axis`` (all axes by default).
 
     Examples
@@ -1043,7 +1063,7 @@ def _extreme_grad(g, ans, x, axis=None, keepdims=False):
 
 
 @_defvjp(_extreme_grad)
-def max(x, axis=None, keepdims=False):
+def max(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Result:
     """Maximum over ``axis`` (all axes by default); ties share the gradient.
 
     Examples
@@ -1057,7 +1077,7 @@ def max(x, axis=None, keepdims=False):
 
 
 @_defvjp(_extreme_grad)
-def min(x, axis=None, keepdims=False):
+def min(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Result:
     """Minimum over ``axis`` (all axes by default); ties share the gradient.
 
     Examples
@@ -1090,7 +1110,7 @@ def _prod_grad(g, ans, x, axis=None, keepdims=False):
 
 
 @_defvjp(_prod_grad)
-def prod(x, axis=None, keepdims=False):
+def prod(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Result:
     """Product over ``axis`` (all axes by default); exact gradients with zeros.
 
     Examples
@@ -1110,7 +1130,7 @@ def _cumsum_grad(g, ans, x, axis=None):
 
 
 @_defvjp(_cumsum_grad)
-def cumsum(x, axis=None):
+def cumsum(x: TensorLike, axis: int | None = None) -> Result:
     """Cumulative sum along ``axis`` (of the flattened input when None).
 
     Examples
@@ -1123,7 +1143,9 @@ def cumsum(x, axis=None):
     return np.cumsum(x, axis=axis)
 
 
-def var(x, axis=None, ddof=0, keepdims=False):
+def var(
+    x: TensorLike, axis: Axis = None, ddof: float = 0, keepdims: bool = False
+) -> Result:
     """Variance over ``axis``, with ``ddof`` delta degrees of freedom.
 
     float16 data is computed in float32 and the result cast back, as NumPy
@@ -1158,7 +1180,9 @@ def _spread(x):
     return np.sqrt(x)
 
 
-def std(x, axis=None, ddof=0, keepdims=False):
+def std(
+    x: TensorLike, axis: Axis = None, ddof: float = 0, keepdims: bool = False
+) -> Result:
     """Standard deviation over ``axis``, with ``ddof`` delta degrees of freedom.
 
     Where the spread is zero (std is not differentiable there) the gradient is
@@ -1193,7 +1217,7 @@ def _max_and_log_sum(x, axis):
         np.reshape(g, _kept(x, axis)) * np.exp(x - np.reshape(ans, _kept(x, axis)))
     )
 )
-def logsumexp(x, axis=None, keepdims=False):
+def logsumexp(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Result:
     """``log(sum(exp(x)))`` over ``axis``, stable for large inputs.
 
     Examples
@@ -1214,7 +1238,7 @@ def logsumexp(x, axis=None, keepdims=False):
         g - np.exp(ans) * np.sum(g, axis=_reduce_axis(axis), keepdims=True)
     )
 )
-def log_softmax(x, axis=-1):
+def log_softmax(x: TensorLike, axis: int = -1) -> Result:
     """``x - logsumexp(x, axis)``: log-probabilities, stable for large inputs.
 
     Examples
@@ -1234,7 +1258,7 @@ def log_softmax(x, axis=-1):
         ans * (g - np.sum(g * ans, axis=_reduce_axis(axis), keepdims=True))
     )
 )
-def softmax(x, axis=-1):
+def softmax(x: TensorLike, axis: int = -1) -> Result:
     """``exp(x) / sum(exp(x))`` over ``axis``, stable for large inputs.
 
     Examples
@@ -1256,7 +1280,7 @@ def softmax(x, axis=-1):
 
 
 @_defvjp(lambda g, ans, x, shape: np.reshape(g, x.shape))
-def reshape(x, shape):
+def reshape(x: TensorLike, shape: int | Sequence[int]) -> Result:
     """The same data in another ``shape``.
 
     Examples
@@ -1278,7 +1302,7 @@ def _inverse(axes, ndim):
 
 
 @_defvjp(lambda g, ans, x, axes=None: np.transpose(g, _inverse(axes, x.ndim)))
-def transpose(x, axes=None):
+def transpose(x: TensorLike, axes: Sequence[int] | None = None) -> Result:
     """Permute the axes (reverse them when ``axes`` is None).
 
     Examples
@@ -1297,7 +1321,7 @@ def _reshaped(x, make):
     return reshape(x, make(np.broadcast_to(np.bool_(0), shape)).shape)
 
 
-def squeeze(x, axis=None):
+def squeeze(x: TensorLike, axis: Axis = None) -> Result:
     """Remove axes of length one (those in ``axis``, or all of them).
 
     Examples
@@ -1310,7 +1334,7 @@ def squeeze(x, axis=None):
     return _reshaped(x, lambda a: np.squeeze(a, axis=axis))
 
 
-def expand_dims(x, axis):
+def expand_dims(x: TensorLike, axis: int | tuple[int, ...]) -> Result:
     """Insert axes of length one at ``axis``.
 
     Examples
@@ -1323,7 +1347,7 @@ def expand_dims(x, axis):
     return _reshaped(x, lambda a: np.expand_dims(a, axis))
 
 
-def ravel(x):
+def ravel(x: TensorLike) -> Result:
     """The data as a 1-D Tensor or array.
 
     Examples
@@ -1336,7 +1360,7 @@ def ravel(x):
     return reshape(x, (-1,))
 
 
-def swapaxes(x, axis1, axis2):
+def swapaxes(x: TensorLike, axis1: int, axis2: int) -> Result:
     """Interchange two axes.
 
     Examples
@@ -1351,7 +1375,9 @@ def swapaxes(x, axis1, axis2):
     return transpose(x, axes)
 
 
-def moveaxis(x, source, destination):
+def moveaxis(
+    x: TensorLike, source: int | Sequence[int], destination: int | Sequence[int]
+) -> Result:
     """Move axes to new positions, as ``np.moveaxis``.
 
     Examples
@@ -1370,7 +1396,7 @@ def moveaxis(x, source, destination):
     return transpose(x, order)
 
 
-def getitem(x, index):
+def getitem(x: TensorLike, index: Any) -> Result:
     """``x[index]`` for basic and integer-array indices.
 
     Repeated integer indices accumulate their gradients (scatter-add).
@@ -1419,7 +1445,7 @@ def _getitem(x, index):
     return np.asarray(x)[index]
 
 
-def concatenate(arrays, axis=0):
+def concatenate(arrays: Sequence[TensorLike], axis: int | None = 0) -> Result:
     """Join a sequence of Tensors or arrays along ``axis``.
 
     Examples
@@ -1448,7 +1474,7 @@ def _concatenate(*arrays, axis):
     return np.concatenate(arrays, axis=axis)
 
 
-def stack(arrays, axis=0):
+def stack(arrays: Sequence[TensorLike], axis: int = 0) -> Result:
     """Join Tensors or arrays of one shape along a new ``axis``.
 
     Examples
@@ -1473,7 +1499,7 @@ def _at_least(x, ndim):
     return reshape(x, (1,) * (ndim - len(shape)) + shape)
 
 
-def hstack(arrays):
+def hstack(arrays: Sequence[TensorLike]) -> Result:
     """Join horizontally: along axis 1, or axis 0 for 1-D inputs.
 
     Examples
@@ -1487,7 +1513,7 @@ def hstack(arrays):
     return concatenate(arrays, axis=0 if np.ndim(_value(arrays[0])) == 1 else 1)
 
 
-def vstack(arrays):
+def vstack(arrays: Sequence[TensorLike]) -> Result:
     """Join vertically: along axis 0, 1-D inputs becoming rows.
 
     Examples
@@ -1500,7 +1526,9 @@ def vstack(arrays):
     return concatenate([_at_least(a, 2) for a in arrays], axis=0)
 
 
-def take(a, indices, axis=None, mode="raise"):
+def take(
+    a: TensorLike, indices: ArrayLike, axis: int | None = None, mode: str = "raise"
+) -> Result:
     """Elements of ``a`` at ``indices`` along ``axis`` (of the flattened ``a``
     when None), as ``np.take``; ``mode`` "wrap" and "clip" remap the indices.
 
@@ -1528,7 +1556,12 @@ def take(a, indices, axis=None, mode="raise"):
     return getitem(a, (slice(None),) * axis + (indices,))
 
 
-def pad(x, pad_width=None, mode="constant", constant_values=None):
+def pad(
+    x: TensorLike,
+    pad_width: int | Sequence[int] | Sequence[Sequence[int]] | None = None,
+    mode: str = "constant",
+    constant_values: ArrayLike | None = None,
+) -> Result:
     """Pad with a constant, as ``np.pad`` in ``"constant"`` mode.
 
     Without ``pad_width``, appends a one to the last axis: ``pad(X)`` adds a
@@ -1614,7 +1647,7 @@ class _AtIndex:
         return _index_update(self._x, values, index=self._index, add=True)
 
 
-def at(x):
+def at(x: TensorLike) -> _At:
     """Functional indexed updates: ``at(x)[index].set(v)`` and ``.add(v)``.
 
     Tensors cannot be assigned to in place (a graph needs its values

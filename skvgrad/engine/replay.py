@@ -33,18 +33,25 @@ Examples
 (3.9802, array([0.0395, 0.0395, 0.0395]))
 """
 
+from __future__ import annotations
+
 import functools
 import math
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from skvgrad.engine.tensor import Into, Tensor, unbroadcast
-from skvgrad.engine.tracing import TraceError, Var, trace
+from skvgrad.engine.tracing import Trace, TraceError, Var, trace
 
 __all__ = ["Into", "Plan", "replayed", "same_trace"]
 
 
-_COMPILED = {}  # a plan's source -> its code (plans of one structure share it)
+_COMPILED: dict[
+    str, Any
+] = {}  # a plan's source -> its code (plans of one structure share it)
 
 
 def _declaration(op):
@@ -100,7 +107,7 @@ class Plan:
     (14.0, array([2., 4., 6.]))
     """
 
-    def __init__(self, record, wrt):
+    def __init__(self, record: Trace, wrt: Sequence[int]) -> None:
         output = record.output
         if not isinstance(output, Var) or int(np.prod(output.shape)) != 1:
             raise TraceError(
@@ -113,7 +120,9 @@ class Plan:
         self.output = output
         self.source, self._run = _Compiler(record, self.wrt).compile()
 
-    def __call__(self, *arrays, grads=None):
+    def __call__(
+        self, *arrays: NDArray[Any], grads: list[NDArray[Any]] | None = None
+    ) -> tuple[NDArray[Any], list[NDArray[Any]]]:
         """The output and the gradients of the differentiated inputs.
 
         Parameters
@@ -232,7 +241,9 @@ class _Compiler:
         # Forward. A step whose primitive writes into buffers gets one for its
         # result, made once, or the buffer of an input it may overwrite.
         into_steps = set()
-        storage = {}  # value index -> the name of the plan's buffer holding it
+        storage: dict[
+            int, str
+        ] = {}  # value index -> the name of the plan's buffer holding it
         for position, step in enumerate(steps):
             decl = _declaration(step.op)
             out = f"v{step.out.index}"
@@ -275,7 +286,9 @@ class _Compiler:
         # Backward, newest step first. A value's gradient is its first
         # contribution, then the sum with the others: in place when the plan
         # owns the array (a buffer an into form wrote), else a new array.
-        owned = {}  # value index -> its gradient array belongs to the plan
+        owned: dict[
+            int, bool | str
+        ] = {}  # value index -> its gradient array belongs to the plan
         wrt_index = {var.index: k for k, var in enumerate(wrt)}
         seed = self.name(np.ones(record.output.shape, record.output.dtype), "s")
         if backward:
@@ -360,7 +373,7 @@ class _Compiler:
             self.lines.append(f"    {g} = {g} + {part}")
 
 
-def same_trace(first, second):
+def same_trace(first: Trace, second: Trace) -> bool:
     """Whether two traces record the same operations on the same constants.
 
     Two traces of one function on the same arguments differ only if the
@@ -421,7 +434,9 @@ def _same(a, b):
         return False
 
 
-def replayed(fun, argnum=0):
+def replayed(
+    fun: Callable[..., Any], argnum: int | tuple[int, ...] = 0
+) -> Callable[..., tuple[Any, Any]]:
     """``value_and_grad`` of ``fun`` that traces once and replays after.
 
     The first call with given shapes, dtypes and options traces ``fun`` (see
@@ -461,7 +476,7 @@ def replayed(fun, argnum=0):
     from skvgrad.engine.autodiff import _argnums, _flatten, value_and_grad
 
     graph = value_and_grad(fun, argnum)
-    plans = {}  # key of a call -> its plan, or False (not traceable)
+    plans: dict[Any, Any] = {}  # key of a call -> its plan, or False (not traceable)
 
     @functools.wraps(fun)
     def wrapped(*args):
@@ -513,6 +528,7 @@ def _option(value):
 
 def _make_plan(fun, args, flat, positions):
     """A plan for ``fun`` on these arguments, or False if it cannot be traced."""
+    arrays: list[Any]
     arrays, wrt, slots = [], [], []
     for k, (leaves, _) in enumerate(flat):
         for j, leaf in enumerate(leaves):

@@ -17,23 +17,52 @@ has run has ``_vjps is None`` (released: its inputs are no longer referenced,
 so the graph is freed as it is traversed, and a second pass through it raises).
 """
 
+from __future__ import annotations
+
 import functools
 import heapq
 import inspect
 import itertools
 import math
 import threading
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    NamedTuple,
+    NoReturn,
+    ParamSpec,
+    TypeAlias,
+    overload,
+)
 
 import numpy as np
 import scipy.sparse
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+if TYPE_CHECKING:
+    from skvgrad.engine.ops import _At
+
+_P = ParamSpec("_P")
 
 _next_order = itertools.count().__next__  # creation order: inputs before results
 _LEAF = ()  # the ``_vjps`` of a leaf
-_tracing = set()  # the threads (identities) in which a grad transform is tracing
-_traced_leaves = set()  # the leaves of the functions grad transforms are running
-_recorders = {}  # thread identity -> the Recorder of skvgrad.engine.tracing in it
-_PUBLIC = {}  # a primitive's forward function -> the operation users call
+_tracing: set[int] = set()  # the threads in which a grad transform is tracing
+_traced_leaves: set[Tensor] = set()  # the leaves of the functions being traced
+_recorders: dict[int, Any] = {}  # thread identity -> the Recorder tracing in it
+_PUBLIC: dict[Callable[..., Any], Callable[..., Any]] = {}  # forward -> operation
+
+# What the engine's operations take: Tensors, arrays, anything NumPy converts.
+# (Tensor is also ArrayLike to a type checker: it declares NumPy's conversion
+# protocol, which it implements by raising, so that NumPy's functions, which
+# dispatch to the engine, type-check on Tensors.)
+TensorLike: TypeAlias = "Tensor | ArrayLike"
+# What an operation returns: a Tensor when any argument is one, otherwise a
+# plain ndarray (or number). Which one depends on the arguments' runtime types,
+# so the type is Any; Tensor's methods and operators always return Tensors.
+Result: TypeAlias = Any
+# An axis argument of a reduction: one axis, several, or all of them (None).
+Axis: TypeAlias = "int | tuple[int, ...] | None"
 
 
 class Into(NamedTuple):
@@ -147,8 +176,14 @@ class Tensor:
         "__weakref__",
     )
     __hash__ = object.__hash__  # by identity, although ``==`` is elementwise
+    _value: NDArray[Any]
+    grad: NDArray[Any] | None
+    _parents: tuple[Tensor, ...]
+    _vjps: Any  # a tuple of VJPs; None once a backward pass released the node
+    _args: Any  # what the VJPs read
+    _order: int
 
-    def __init__(self, value):
+    def __init__(self, value: ArrayLike) -> None:
         self._value = _as_real_array(value)
         self.grad = None
         self._parents = ()
@@ -157,61 +192,61 @@ class Tensor:
         self._order = _next_order()
 
     @property
-    def value(self):
+    def value(self) -> NDArray[np.floating[Any]]:
         """The data (an ndarray): reading it leaves the graph on purpose."""
         if _recorders:
             _escaped(self, "reads .value")
         return self._value
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         """Shape of ``value``."""
         return self._value.shape
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         """Number of dimensions of ``value``."""
         return self._value.ndim
 
     @property
-    def size(self):
+    def size(self) -> int:
         """Number of elements of ``value``."""
         return self._value.size
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         """dtype of ``value``."""
         return self._value.dtype
 
-    def item(self):
+    def item(self) -> float:
         """The value of a one-element Tensor as a Python number (no gradient)."""
         if _recorders:
             _escaped(self, "calls .item()")
         return self._value.item()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         text = np.array2string(self._value, separator=", ", prefix="Tensor(")
         return f"Tensor({text})"
 
-    def __format__(self, spec):
+    def __format__(self, spec: str) -> str:
         return format(self._value, spec) if spec else repr(self)
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self._value.ndim == 0:
             raise TypeError("len() of a 0-d Tensor")
         return len(self._value)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if self._value.ndim == 0:
             raise TypeError("iteration over a 0-d Tensor")
         return (self[i] for i in range(len(self._value)))
 
-    def __contains__(self, item):
+    def __contains__(self, item: object) -> bool:
         return bool(
             np.any(self._value == (item._value if isinstance(item, Tensor) else item))
         )
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         if self._value.size != 1:
             raise ValueError(
                 "The truth value of a Tensor with more than one element is "
@@ -223,16 +258,16 @@ class Tensor:
             _escaped(self, "takes bool() of a Tensor (an if or a while on its value)")
         return bool(self._value)
 
-    def __float__(self):
+    def __float__(self) -> NoReturn:
         raise TypeError(_LEAVES_THE_GRAPH.format(what="float()"))
 
-    def __int__(self):
+    def __int__(self) -> NoReturn:
         raise TypeError(_LEAVES_THE_GRAPH.format(what="int()"))
 
-    def __complex__(self):
+    def __complex__(self) -> NoReturn:
         raise TypeError(_LEAVES_THE_GRAPH.format(what="complex()"))
 
-    def backward(self, grad=None):
+    def backward(self, grad: ArrayLike | None = None) -> None:
         """Fill ``.grad`` of every Tensor this one depends on.
 
         Parameters
@@ -280,6 +315,100 @@ class Tensor:
                 raise TypeError(f"backward(grad=...) must be real, not {grad.dtype}.")
             grad = np.array(np.broadcast_to(grad, value.shape), dtype=value.dtype)
         backward(self, grad)
+
+    if TYPE_CHECKING:
+        # Attached by skvgrad.engine.ops and skvgrad.engine.numpy_api; declared
+        # here for type checkers. Every operation of a Tensor is a Tensor.
+        def __add__(self, other: TensorLike) -> Tensor: ...
+        def __radd__(self, other: TensorLike) -> Tensor: ...
+        def __sub__(self, other: TensorLike) -> Tensor: ...
+        def __rsub__(self, other: TensorLike) -> Tensor: ...
+        def __mul__(self, other: TensorLike) -> Tensor: ...
+        def __rmul__(self, other: TensorLike) -> Tensor: ...
+        def __truediv__(self, other: TensorLike) -> Tensor: ...
+        def __rtruediv__(self, other: TensorLike) -> Tensor: ...
+        def __pow__(self, other: TensorLike) -> Tensor: ...
+        def __rpow__(self, other: TensorLike) -> Tensor: ...
+        def __matmul__(self, other: TensorLike) -> Tensor: ...
+        def __rmatmul__(self, other: TensorLike) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __pos__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __getitem__(self, index: Any) -> Tensor: ...
+        def __setitem__(self, index: Any, value: Any) -> NoReturn: ...
+        def __lt__(self, other: TensorLike) -> NDArray[np.bool_]: ...
+        def __le__(self, other: TensorLike) -> NDArray[np.bool_]: ...
+        def __gt__(self, other: TensorLike) -> NDArray[np.bool_]: ...
+        def __ge__(self, other: TensorLike) -> NDArray[np.bool_]: ...
+        def __eq__(self, other: object) -> NDArray[np.bool_]: ...  # type: ignore[override]  # elementwise, as ndarray's
+        def __ne__(self, other: object) -> NDArray[np.bool_]: ...  # type: ignore[override]  # elementwise, as ndarray's
+        @property
+        def T(self) -> Tensor: ...
+        @property
+        def at(self) -> _At: ...
+        def reshape(self, *shape: Any) -> Tensor: ...
+        def transpose(self, *axes: Any) -> Tensor: ...
+        def flatten(self) -> Tensor: ...
+        def ravel(self) -> Tensor: ...
+        def squeeze(self, axis: Axis = None) -> Tensor: ...
+        def swapaxes(self, axis1: int, axis2: int) -> Tensor: ...
+        def matmul(self, b: TensorLike) -> Tensor: ...
+        def dot(self, b: TensorLike) -> Tensor: ...
+        def pad(
+            self,
+            pad_width: Any = None,
+            mode: str = "constant",
+            constant_values: Any = None,
+        ) -> Tensor: ...
+        def take(
+            self, indices: ArrayLike, axis: int | None = None, mode: str = "raise"
+        ) -> Tensor: ...
+        def clip(
+            self, a_min: TensorLike | None = None, a_max: TensorLike | None = None
+        ) -> Tensor: ...
+        def astype(self, dtype: DTypeLike, copy: bool = True) -> Tensor: ...
+        def copy(self) -> Tensor: ...
+        def exp(self) -> Tensor: ...
+        def log(self) -> Tensor: ...
+        def log1p(self) -> Tensor: ...
+        def expm1(self) -> Tensor: ...
+        def sqrt(self) -> Tensor: ...
+        def square(self) -> Tensor: ...
+        def abs(self) -> Tensor: ...
+        def sign(self) -> Tensor: ...
+        def sin(self) -> Tensor: ...
+        def cos(self) -> Tensor: ...
+        def tanh(self) -> Tensor: ...
+        def sigmoid(self) -> Tensor: ...
+        def relu(self) -> Tensor: ...
+        def softplus(self) -> Tensor: ...
+        def log_sigmoid(self) -> Tensor: ...
+        def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor: ...
+        def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor: ...
+        def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor: ...
+        def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor: ...
+        def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor: ...
+        def var(
+            self, axis: Axis = None, ddof: float = 0, keepdims: bool = False
+        ) -> Tensor: ...
+        def std(
+            self, axis: Axis = None, ddof: float = 0, keepdims: bool = False
+        ) -> Tensor: ...
+        def cumsum(self, axis: int | None = None) -> Tensor: ...
+        def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor: ...
+        def softmax(self, axis: int = -1) -> Tensor: ...
+        def log_softmax(self, axis: int = -1) -> Tensor: ...
+        def any(self, axis: Axis = None, keepdims: bool = False) -> Any: ...
+        def all(self, axis: Axis = None, keepdims: bool = False) -> Any: ...
+        # NumPy's protocols: conversion is refused at run time (TypeError), and
+        # NumPy's functions run the engine's operations.
+        def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[Any]: ...
+        def __array_ufunc__(
+            self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
+        ) -> Any: ...
+        def __array_function__(
+            self, func: Any, types: Any, args: Any, kwargs: Any
+        ) -> Any: ...
 
 
 def _ones(like):
@@ -390,7 +519,17 @@ def _node(value, parents, vjps, args):
 _new = Tensor.__new__
 
 
-def primitive(forward=None, *, into=None):
+@overload
+def primitive(
+    forward: Callable[..., tuple[Any, Any]], *, into: Into | None = None
+) -> Callable[..., Result]: ...
+@overload
+def primitive(
+    forward: None = None, *, into: Into | None = None
+) -> Callable[[Callable[..., tuple[Any, Any]]], Callable[..., Result]]: ...
+def primitive(
+    forward: Callable[..., tuple[Any, Any]] | None = None, *, into: Into | None = None
+) -> Any:
     """Make an engine operation from a forward function that states its VJPs.
 
     ``forward(*values, **kwargs)`` receives plain arrays and returns
@@ -471,7 +610,7 @@ def primitive(forward=None, *, into=None):
         return out
 
     _PUBLIC[forward] = op
-    op.declaration = Declaration(forward, closures=True, into=into)
+    op.declaration = Declaration(forward, closures=True, into=into)  # type: ignore[attr-defined]  # read by replays
     return op
 
 
@@ -504,13 +643,13 @@ def _callers(n):
 
 
 def _defvjp(
-    *vjps,
-    variadic=False,
-    numbers_as_arrays=True,
-    sparse=False,
-    exact=False,
-    into=None,
-):
+    *vjps: Callable[..., Any],
+    variadic: bool = False,
+    numbers_as_arrays: bool = True,
+    sparse: bool = False,
+    exact: bool = False,
+    into: Into | None = None,
+) -> Callable[[Callable[_P, Any]], Callable[_P, Result]]:
     """Decorate a forward function into a primitive with the VJPs ``vjps``.
 
     The engine's own way to declare a primitive, forward beside VJPs, as HIPS
@@ -528,7 +667,7 @@ def _defvjp(
     read what they need from ``ans`` and the inputs, which the node keeps.
     """
 
-    def decorate(forward):
+    def decorate(forward: Callable[_P, Any]) -> Callable[_P, Result]:
         if variadic:
             op = _variadic_op(forward, vjps[0])
         elif len(vjps) == 2:
@@ -545,7 +684,7 @@ def _defvjp(
     return decorate
 
 
-def _wraps(forward, op):
+def _wraps(forward: Callable[..., Any], op: Callable[..., Any]) -> Any:
     """``op`` named and documented as ``forward`` (and known as its operation)."""
     _PUBLIC[forward] = op
     return functools.wraps(forward)(op)
@@ -628,8 +767,8 @@ def _fitted(vjp, i):
 
 
 _NUMBERS = frozenset({float, int})  # Python scalars: weak under NumPy's NEP 50
-_CONSTANTS = {}  # dtype -> {Python number: read-only 0-d array of that dtype}
-_NO_CONSTANTS = {}
+_CONSTANTS: dict[Any, dict[Any, Any]] = {}  # dtype -> {number: read-only 0-d array}
+_NO_CONSTANTS: dict[Any, Any] = {}
 
 
 def _constant(number, dtype):
@@ -747,7 +886,7 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
 
         return op
 
-    def op(a, b, *rest, **kwargs):
+    def op(a, b, *rest, **kwargs):  # type: ignore[no-redef]  # the general form
         # other: the input that is not a Tensor, when it is neither a Python
         # number nor a Tensor (an array, a list, a NumPy scalar, a sparse matrix)
         other = False
@@ -916,7 +1055,9 @@ def unbroadcast(grad, shape, dtype=None):
     return grad
 
 
-_ONES = {}  # (length, dtype) -> a read-only vector of ones
+_ONES: dict[
+    tuple[int, Any], NDArray[Any]
+] = {}  # (length, dtype) -> a read-only vector of ones
 
 
 def _sum_leading(grad, n):
@@ -1018,12 +1159,13 @@ def backward(root, grad, retain=False, since=0):
     if not vjps:
         raise _released(vjps)
     root.grad = grad
-    leaves = {}  # leaf -> gradient
+    leaves: dict[Tensor, Any] = {}  # leaf -> gradient
     borrowed = set()  # leaves whose gradient is an array another Tensor holds
     visited = []
     # The Tensors given a gradient and waiting for their VJPs: a heap on creation
     # order (and the set of its Tensors), plus the newest one held apart (in a
     # chain, the only one: no heap operations).
+    heap: list[Any]
     heap, queued = [], set()
     pending = root
     pop, push, leaf = heapq.heappop, heapq.heappush, _LEAF

@@ -32,11 +32,15 @@ Examples
 array([ 3. , -0.4])
 """
 
+from __future__ import annotations
+
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from skvgrad.engine import tensor as _tensor
 from skvgrad.engine.ops import astype
@@ -65,10 +69,12 @@ class Var:
 
     __slots__ = ("shape", "dtype", "index")
 
-    def __init__(self, shape, dtype, index):
+    def __init__(
+        self, shape: tuple[int, ...], dtype: np.dtype[Any], index: int
+    ) -> None:
         self.shape, self.dtype, self.index = shape, dtype, index
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Var({self.index}, shape={self.shape}, dtype={self.dtype})"
 
 
@@ -101,10 +107,10 @@ class Trace:
         What the function returned, in its structure.
     """
 
-    def __init__(self, inputs, steps, output):
+    def __init__(self, inputs: list[Var], steps: list[Step], output: Any) -> None:
         self.inputs, self.steps, self.output = inputs, steps, output
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [f"Trace(inputs={self.inputs},"]
         for step in self.steps:
             name = getattr(step.op, "__name__", repr(step.op))
@@ -112,7 +118,7 @@ class Trace:
         lines.append(f"  output={self.output!r})")
         return "\n".join(lines)
 
-    def run(self, *arrays):
+    def run(self, *arrays: ArrayLike) -> Any:
         """Compute the traced function on new arrays of the traced shapes.
 
         Parameters
@@ -128,7 +134,7 @@ class Trace:
             raise ValueError(
                 f"This trace takes {len(self.inputs)} array(s), got {len(arrays)}."
             )
-        values = {}
+        values: dict[int, Any] = {}
         for var, array in zip(self.inputs, arrays):
             array = np.asarray(array)
             if array.shape != var.shape or array.dtype != var.dtype:
@@ -162,7 +168,7 @@ def _map(tree, function):
     return function(tree)
 
 
-def trace(fun, *args):
+def trace(fun: Callable[..., Any], *args: Any) -> Trace:
     """Run ``fun`` once on Tensors and record the primitives it runs.
 
     Parameters
