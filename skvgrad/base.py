@@ -9,6 +9,8 @@ targets' encoding, its output layer and loss, its default score and
 ``predict``.
 """
 
+from __future__ import annotations
+
 import contextlib
 import copy
 import functools
@@ -21,12 +23,24 @@ import sys
 import sysconfig
 import types
 import warnings
+from collections.abc import Callable
 from numbers import Integral, Real
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    ParamSpec,
+    Self,
+    TypeVar,
+    overload,
+)
 
 import joblib
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, _fit_context
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator
 from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer
@@ -42,6 +56,17 @@ from sklearn.utils.validation import (
 )
 
 from skvgrad import nn, optim
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_S = TypeVar("_S")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+if TYPE_CHECKING:  # scikit-learn's decorator, typed: the method keeps its signature
+
+    def _fit_context(*, prefer_skip_nested_validation: bool) -> Callable[[_F], _F]: ...
+else:
+    from sklearn.base import _fit_context
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 # Code that runs a user's call but is not the user's: these packages (found
@@ -445,14 +470,14 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
         self,
-        X,
-        y,
-        sample_weight=None,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
         *,
-        X_val=None,
-        y_val=None,
-        sample_weight_val=None,
-    ):
+        X_val: ArrayLike | None = None,
+        y_val: ArrayLike | None = None,
+        sample_weight_val: ArrayLike | None = None,
+    ) -> Self:
         """Fit the model to the data ``X`` and the targets ``y``.
 
         Training follows scikit-learn's MLP step for step: with the same
@@ -617,7 +642,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         return super().__reduce_ex__(protocol)
 
     def __getstate__(self):
-        frame = sys._getframe(1)
+        frame: Any = sys._getframe(1)
         while frame.f_globals.get("__name__", "").startswith("skvgrad."):
             frame = frame.f_back  # a subclass's __getstate__
         if frame.f_globals.get("__name__", "").startswith("skops."):
@@ -638,7 +663,8 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         sizes = self.hidden_layer_sizes
         sizes = list(sizes) if np.iterable(sizes) else [sizes]
         if not all(
-            isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
+            isinstance(s, Integral) and not isinstance(s, bool) and s > 0  # type: ignore[operator]  # an integer
+            for s in sizes
         ):
             raise ValueError(
                 f"hidden_layer_sizes must contain positive integers, got {sizes}."
@@ -875,7 +901,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
 
     def _fit_lbfgs(self, X, Y, sample_weight, hooks):
         """Minimise the objective on all the data with SciPy's L-BFGS-B."""
-        evaluated = {}
+        evaluated: dict[str, Any] = {}
 
         def fun(x):
             data, penalty, grad = self._objective(x, X, Y, sample_weight)
@@ -891,7 +917,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                 return False
             self._set_params(x)
             self.n_iter_ += 1
-            same = np.array_equal(evaluated.get("x"), x)
+            same = np.array_equal(evaluated.get("x"), x)  # type: ignore[arg-type]  # None at first
             self.loss_ = (
                 evaluated["loss"] if same else self._evaluate(X, Y, sample_weight)
             )
@@ -1067,7 +1093,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
 
     def _make_optimizer(self, flat, incremental):
         """A new optimizer, or the one saved by the previous call for the solver."""
-        cls = {"sgd": optim.SGD, "adam": optim.Adam}[self.solver]
+        cls: Any = {"sgd": optim.SGD, "adam": optim.Adam}[self.solver]
         saved = getattr(self, "_optimizer_state", None)
         if incremental and saved is not None and saved[0] == self.solver:
             # It copies the saved buffers: a failed call leaves them as they were.
@@ -1130,7 +1156,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             self.activation,
         )
         loss = self._validation_loss(raw, validation)
-        self.validation_loss_curve_.append(loss)
+        self.validation_loss_curve_.append(loss)  # type: ignore[union-attr]  # a list here
         scoring = self._default_scoring() if self.scoring is None else self.scoring
         if scoring is None:
             score = self._default_score(raw, validation)
@@ -1155,7 +1181,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                 "single class in y_val), so early stopping and the best epoch "
                 "cannot be chosen. Use another scoring or other validation data."
             )
-        self.validation_scores_.append(score)
+        self.validation_scores_.append(score)  # type: ignore[union-attr]  # a list here
         return score
 
     def _interrupted(self, curve):
@@ -1374,7 +1400,7 @@ class _Hooks:
     def __init__(self, ctx, estimator, X, y, metadata):
         self.ctx, self.estimator = ctx, estimator
         self.data = {"X": X, "y": y, "metadata": metadata}
-        self.task = None
+        self.task: Any = None
 
     def begin(self, root=False):
         """Start the fit (``root``) or its next subtask."""
@@ -1408,7 +1434,7 @@ class _Hooks:
             self.task = None
 
 
-class partial_fit_available:  # noqa: N801 (a decorator)
+class partial_fit_available(Generic[_S, _P, _R]):  # noqa: N801 (a decorator)
     """Decorator: ``partial_fit`` exists only where the configuration allows it.
 
     On an estimator whose ``_partial_fit_unavailable()`` gives a reason, the
@@ -1416,11 +1442,17 @@ class partial_fit_available:  # noqa: N801 (a decorator)
     False); on the class it is the plain function.
     """
 
-    def __init__(self, method):
+    def __init__(self, method: Callable[Concatenate[_S, _P], _R]) -> None:
         self.method = method
-        functools.update_wrapper(self, method)
+        functools.update_wrapper(self, method)  # type: ignore[arg-type]  # a descriptor
 
-    def __get__(self, estimator, owner=None):
+    @overload
+    def __get__(
+        self, estimator: None, owner: type | None = None
+    ) -> Callable[Concatenate[_S, _P], _R]: ...
+    @overload
+    def __get__(self, estimator: _S, owner: type | None = None) -> Callable[_P, _R]: ...
+    def __get__(self, estimator: Any, owner: type | None = None) -> Any:
         if estimator is None:
             return self.method
         reason = estimator._partial_fit_unavailable()

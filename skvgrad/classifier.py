@@ -1,11 +1,16 @@
 """MLPAutogradClassifier: scikit-learn's MLPClassifier, trained by skvgrad's engine."""
 
+from __future__ import annotations
+
 import math
+from collections.abc import Callable, Mapping, Sequence
 from numbers import Real
+from typing import Any, Literal, Self
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import ClassifierMixin, _fit_context
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
@@ -18,6 +23,7 @@ from skvgrad.base import (
     EXTRA_PARAMETERS_DOC,
     PARAMETERS_DOC,
     BaseMLPAutograd,
+    _fit_context,
     partial_fit_available,
     store_params,
 )
@@ -86,40 +92,49 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
 
     def __init__(
         self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
+        hidden_layer_sizes: int | Sequence[int] | NDArray[np.integer[Any]] = (100,),
+        activation: str | Callable[[Any], Any] = "relu",
         *,
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        class_weight=None,
-        dropout=None,
-        scoring=None,
-        loss="log_loss",
-    ):
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | Literal["auto"] = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: float = 10,
+        max_fun: int = 15000,
+        class_weight: Mapping[Any, float]
+        | Sequence[Mapping[Any, float]]
+        | Literal["balanced"]
+        | None = None,
+        dropout: float | Sequence[float] | NDArray[np.floating[Any]] | None = None,
+        scoring: str | Callable[..., float] | None = None,
+        loss: str | Callable[[Any, Any], Any] = "log_loss",
+    ) -> None:
         store_params(self, locals())
 
     @partial_fit_available
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        classes: ArrayLike | None = None,
+    ) -> Self:
         """Update the model with one epoch over the given data.
 
         Only available for the stochastic solvers ("sgd", "adam") and without
@@ -158,7 +173,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         """
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
         """Pre-activation of the output layer (the logits).
 
         Parameters
@@ -186,7 +201,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         raw = self._raw_predict(X)
         return raw.ravel() if self._target_type == "binary" else raw
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
         """Probability of each class for each sample.
 
         Parameters
@@ -212,7 +227,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         """
         return self._probabilities(self._raw_predict(X), log=False)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
         """Logarithm of :meth:`predict_proba`.
 
         Where a probability is below 0.5 its log is computed from the logits
@@ -243,7 +258,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         """
         return self._probabilities(self._raw_predict(X), log=True)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Predict class labels (an indicator matrix for multilabel models).
 
         Parameters
@@ -272,7 +287,9 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         sparse = getattr(self, "_sparse_targets", False)  # absent in older files
         return sp.csr_matrix(labels) if sparse else labels
 
-    def score(self, X, y, sample_weight=None):
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
 
         For multilabel targets this is the subset accuracy: every label of a
@@ -388,7 +405,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
                 label: weight
                 for label, weight in weights.items()
                 if not (
-                    isinstance(weight, Real) and math.isfinite(weight) and weight >= 0
+                    isinstance(weight, Real) and math.isfinite(weight) and weight >= 0  # type: ignore[operator]  # a real number
                 )
             }
             if bad:

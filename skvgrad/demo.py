@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 from sklearn.datasets import load_digits, make_moons
@@ -183,7 +184,10 @@ def _plot(results, path):
         ax.set_title(f"{r['estimator']} on moons: accuracy {r['accuracy']:.3f}")
     ax = axes[2]
     colors = {"moons": "tab:blue", "digits": "tab:orange"}
-    styles = {"skvgrad": dict(lw=3, alpha=0.6), "MLPClassifier": dict(ls="--", lw=1.5)}
+    styles: dict[str, dict[str, Any]] = {
+        "skvgrad": dict(lw=3, alpha=0.6),
+        "MLPClassifier": dict(ls="--", lw=1.5),
+    }
     for r in results:
         ax.plot(
             r["model"].loss_curve_,

@@ -19,43 +19,51 @@ tabular matrix (periodic embeddings of numbers, learned tables of categories)
 and trains with it.
 """
 
+from __future__ import annotations
+
 import functools
 import math
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import DTypeLike, NDArray
 from scipy.special import xlogy
 
 from skvgrad import engine
 from skvgrad.engine import Tensor, kernels
-from skvgrad.engine.tensor import Into
+from skvgrad.engine.tensor import Into, Result
+
+# What the network's functions compute on: Tensors while training, arrays otherwise.
+Array: TypeAlias = "Tensor | NDArray[Any]"
 
 # Hidden activations ----------------------------------------------------------------
 
 
-def identity(z):
+def identity(z: Array) -> Result:
     """``z`` itself."""
     return z
 
 
-def silu(z):
+def silu(z: Array) -> Result:
     """Sigmoid-weighted linear unit ``z * sigmoid(z)`` (also called swish)."""
     return z * engine.sigmoid(z)
 
 
-def gelu(z):
+def gelu(z: Array) -> Result:
     """Gaussian error linear unit, in its tanh approximation."""
     inner = 0.7978845608028654 * (z + 0.044715 * z * z * z)
     return 0.5 * z * (1 + engine.tanh(inner))
 
 
-def elu(z):
+def elu(z: Array) -> Result:
     """Exponential linear unit: ``z`` above 0, ``exp(z) - 1`` below."""
     negative_part = engine.where(z > 0, 0.0, z)  # exp never sees large inputs
     return engine.where(z > 0, z, engine.exp(negative_part) - 1)
 
 
-def leaky_relu(z):
+def leaky_relu(z: Array) -> Result:
     """``z`` above 0, ``0.01 z`` below."""
     return engine.where(z > 0, z, 0.01 * z)
 
@@ -94,7 +102,7 @@ def _column_sums(g, out=None):
     return out
 
 
-_ONES = {}  # (length, dtype) -> a read-only vector of ones
+_ONES: dict[Any, Any] = {}  # (length, dtype) -> a read-only vector of ones
 
 
 def _ones(n, dtype):
@@ -140,7 +148,7 @@ def _dense_backward(grads, g, ans, h, W, b, activation):
 @engine.primitive(
     into=Into(_dense_forward, _dense_backward, reads=("ans", 0, 1)),
 )
-def dense(h, W, b, activation):
+def dense(h: Array, W: Array, b: Array, activation: str) -> Result:
     """One fused layer ``activation(h @ W + b)``, for a named activation.
 
     The activation is applied in place, and the VJP takes its derivative from
@@ -163,7 +171,7 @@ def dense(h, W, b, activation):
     z = h @ W  # a NumPy array, also for sparse h
     z += b
     a = forward(z, out=z)
-    memo = []
+    memo: list[Any] = []
 
     def grad_z(g):
         if not memo:
@@ -251,7 +259,14 @@ def _log_loss_parts(z, Y, sample_weight, output):
 
 
 @engine.primitive(into=_loss_into(_log_loss_parts))
-def log_loss(z, Y, sample_weight, output, *, scale=1.0):
+def log_loss(
+    z: Array,
+    Y: NDArray[Any],
+    sample_weight: NDArray[Any] | None,
+    output: str,
+    *,
+    scale: float = 1.0,
+) -> Result:
     """Summed (weighted) log-loss of output logits ``z``, fused with its gradient.
 
     ``output="logistic"``: independent binary log-losses of each column,
@@ -289,7 +304,9 @@ def _squared_error_parts(z, Y, sample_weight):
 
 
 @engine.primitive(into=_loss_into(_squared_error_parts))
-def squared_error(z, Y, sample_weight, *, scale=1.0):
+def squared_error(
+    z: Array, Y: NDArray[Any], sample_weight: NDArray[Any] | None, *, scale: float = 1.0
+) -> Result:
     """Half the summed (weighted) squared error ``0.5 * sum_i w_i ||z_i - Y_i||^2``.
 
     Times ``scale``; fused with its VJP ``scale * w * (z - Y)``.
@@ -318,7 +335,9 @@ def _poisson_parts(z, Y, sample_weight):
 
 
 @engine.primitive(into=_loss_into(_poisson_parts))
-def poisson_loss(z, Y, sample_weight, *, scale=1.0):
+def poisson_loss(
+    z: Array, Y: NDArray[Any], sample_weight: NDArray[Any] | None, *, scale: float = 1.0
+) -> Result:
     """Half Poisson deviance of the log-rates ``z``: ``exp(z) - Y z + Y log Y - Y``.
 
     Summed over outputs and (weighted) samples, times ``scale``; fused with its
@@ -336,7 +355,7 @@ def poisson_loss(z, Y, sample_weight, *, scale=1.0):
     return total * scale, (_reduced_vjp(fill, z, sample_weight, scale),)
 
 
-def huber(raw, y, delta=1.0):
+def huber(raw: Array, y: NDArray[Any], delta: float = 1.0) -> Result:
     """Huber loss of each sample, summed over outputs.
 
     ``0.5 r**2`` where ``|r| <= delta``, ``delta * (|r| - delta / 2)`` beyond,
@@ -368,7 +387,7 @@ def huber(raw, y, delta=1.0):
     return (clipped * (magnitude - 0.5 * clipped)).sum(axis=1)
 
 
-def pinball(raw, y, quantile=0.5):
+def pinball(raw: Array, y: NDArray[Any], quantile: float = 0.5) -> Result:
     """Pinball (quantile) loss of each sample, summed over outputs.
 
     ``quantile * r`` where ``r = y - raw >= 0``, ``(quantile - 1) * r`` below:
@@ -398,7 +417,7 @@ def pinball(raw, y, quantile=0.5):
     return engine.where(r >= 0, quantile * r, (quantile - 1) * r).sum(axis=1)
 
 
-def per_sample(loss):
+def per_sample(loss: Callable[..., Any]) -> Callable[..., Result]:
     """A reduced loss from ``loss(raw, y) -> one loss per sample``.
 
     The reduced loss ``(raw, Y, sample_weight, scale)`` returns
@@ -465,7 +484,12 @@ LOSSES = {
 # The network -------------------------------------------------------------------------
 
 
-def init_params(layer_units, activation, random_state, dtype):
+def init_params(
+    layer_units: Sequence[int],
+    activation: str,
+    random_state: np.random.RandomState,
+    dtype: DTypeLike,
+) -> tuple[list[NDArray[Any]], list[NDArray[Any]]]:
     """Glorot-uniform weights and intercepts, as scikit-learn's MLP draws them.
 
     Parameters
@@ -546,7 +570,7 @@ def _dropout_scale(h, rate, random_state):
 @engine.primitive(
     into=Into(_drop_forward, _drop_backward, reads=(), inplace=(0,), memo=True)
 )
-def drop(h, rate, random_state):
+def drop(h: Array, rate: float, random_state: np.random.RandomState) -> Result:
     """Inverted dropout: each unit zeroed with probability ``rate``, the others
     scaled by ``1 / (1 - rate)``; a new mask from ``random_state`` at each call.
 
@@ -562,7 +586,14 @@ def drop(h, rate, random_state):
     return h * scale, (lambda g: g * scale,)
 
 
-def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
+def forward(
+    coefs: Sequence[Array],
+    intercepts: Sequence[Array],
+    X: Array,
+    activation: str | Callable[[Any], Any],
+    dropout: Any = None,
+    random_state: np.random.RandomState | None = None,
+) -> Result:
     """Raw outputs of the network: affine layers with ``activation`` between them.
 
     Parameters
@@ -614,7 +645,13 @@ def forward(coefs, intercepts, X, activation, dropout=None, random_state=None):
     return h
 
 
-def predict(coefs, intercepts, X, activation, chunk_rows=8192):
+def predict(
+    coefs: Sequence[NDArray[Any]],
+    intercepts: Sequence[NDArray[Any]],
+    X: Any,  # an array, sparse matrix, or Array API array
+    activation: str | Callable[[Any], Any],
+    chunk_rows: int = 8192,
+) -> NDArray[Any]:
     """Raw outputs of the network on many rows: :func:`forward` without a graph.
 
     The rows go through in chunks, and each layer writes into a buffer that is
@@ -652,7 +689,7 @@ def predict(coefs, intercepts, X, activation, chunk_rows=8192):
     """
     fused = isinstance(activation, str) and activation in _FUSED
     if fused and X.shape[0] <= chunk_rows:  # one chunk: no buffer to reuse
-        apply, h = _FUSED[activation][0], X
+        apply, h = _FUSED[activation][0], X  # type: ignore[index]  # a name
         for i, (W, b) in enumerate(zip(coefs, intercepts)):
             h = h @ W  # a NumPy array, also for sparse X
             h += b
@@ -666,7 +703,7 @@ def predict(coefs, intercepts, X, activation, chunk_rows=8192):
             stop = start + chunk_rows
             raw[start:stop] = forward(coefs, intercepts, X[start:stop], activation)
         return raw
-    apply = _FUSED[activation][0]
+    apply = _FUSED[activation][0]  # type: ignore[index]  # a name
     buffers = [np.empty((chunk_rows, W.shape[1]), dtype) for W in coefs[:-1]]
     for start in range(0, X.shape[0], chunk_rows):
         h = X[start : start + chunk_rows]
@@ -684,7 +721,7 @@ def predict(coefs, intercepts, X, activation, chunk_rows=8192):
     return raw
 
 
-def unpack(vector, shapes):
+def unpack(vector: Array, shapes: Sequence[tuple[int, ...]]) -> list[Any]:
     """Views of consecutive pieces of ``vector`` with the given shapes.
 
     Examples
@@ -764,20 +801,20 @@ class Objective:
 
     def __init__(
         self,
-        layer_units,
-        activation,
-        loss,
-        alpha,
-        dropout=None,
-        random_state=None,
-        front=None,
-        replay=True,
-    ):
+        layer_units: Sequence[int],
+        activation: str | Callable[[Any], Any],
+        loss: Callable[..., Any],
+        alpha: float,
+        dropout: Any = None,
+        random_state: np.random.RandomState | None = None,
+        front: InputEmbedding | None = None,
+        replay: bool = True,
+    ) -> None:
         pairs = list(zip(layer_units[:-1], layer_units[1:]))
         self.shapes = [pair for pair in pairs] + [(n_out,) for _, n_out in pairs]
         self.front = front
         if front is not None:
-            self.shapes += front.shapes
+            self.shapes += front.shapes  # type: ignore[arg-type]  # shapes
         self.n_layers = len(pairs)
         self.n_weights = sum(n_in * n_out for n_in, n_out in pairs)
         self.activation = activation
@@ -786,26 +823,35 @@ class Objective:
         self.dropout = dropout
         self.random_state = random_state
         self.replay = replay
-        self._plans = {}  # batch shapes and dtypes -> a replay Plan, or False
+        self._plans: dict[
+            Any, Any
+        ] = {}  # batch shapes and dtypes -> a replay Plan, or False
         self._views = (None, None)  # the last vector and its views
 
-    def params(self, vector):
+    def params(self, vector: Array) -> tuple[list[Any], list[Any]]:
         """The weights and intercepts: views of ``vector`` in their shapes."""
         views = unpack(vector, self.shapes)
         return views[: self.n_layers], views[self.n_layers : 2 * self.n_layers]
 
-    def front_params(self, vector):
+    def front_params(self, vector: Array) -> list[Any]:
         """The front's parameters: views of ``vector`` in their shapes."""
         return unpack(vector, self.shapes)[2 * self.n_layers :]
 
-    def outputs(self, vector, X):
+    def outputs(self, vector: Array, X: Array) -> Result:
         """The raw outputs at ``vector``: the network without dropout or a graph."""
         coefs, intercepts = self.params(vector)
         if self.front is not None:
             X = self.front(self.front_params(vector), X)
         return predict(coefs, intercepts, X, self.activation)
 
-    def data(self, params, X, Y, sample_weight, scale):
+    def data(
+        self,
+        params: Any,
+        X: Array,
+        Y: NDArray[Any],
+        sample_weight: NDArray[Any] | None,
+        scale: float | NDArray[Any],
+    ) -> Result:
         """The data term ``scale * sum_i w_i loss_i`` for the parameters in the
         order of :attr:`shapes` (a Tensor when any input is)."""
         coefs = params[: self.n_layers]
@@ -817,7 +863,14 @@ class Objective:
         )
         return self.loss(raw, Y, sample_weight, scale=scale)
 
-    def __call__(self, vector, X, Y, sample_weight, grad=None):
+    def __call__(
+        self,
+        vector: NDArray[Any],
+        X: NDArray[Any],
+        Y: NDArray[Any],
+        sample_weight: NDArray[Any] | None,
+        grad: NDArray[Any] | None = None,
+    ) -> Any:
         """The data term, the penalty term and the gradient at ``vector``.
 
         Parameters
@@ -851,7 +904,7 @@ class Objective:
             leaves = [Tensor(view) for view in unpack(vector, self.shapes)]
             data = self.data(leaves, X, Y, sample_weight, scale)
             data.backward()
-            np.concatenate([leaf.grad.ravel() for leaf in leaves], out=grad)
+            np.concatenate([leaf.grad.ravel() for leaf in leaves], out=grad)  # type: ignore[union-attr]  # filled by backward
             data = data.value
         penalty = 0.0
         if self.alpha:
@@ -868,7 +921,7 @@ class Objective:
         last, views = self._views
         if last is not vector:
             views = unpack(vector, self.shapes)
-            self._views = (vector, views)
+            self._views = (vector, views)  # type: ignore[assignment]  # (None, None) at first
         return views
 
     def _plan(self, vector, X, Y, sample_weight, scale):
@@ -914,14 +967,16 @@ class Objective:
             return False
         finally:  # tracing drew dropout masks: the stream goes on as if it had not
             if state is not None:
-                self.random_state.set_state(state)
+                self.random_state.set_state(state)  # type: ignore[union-attr]  # drawn from
 
 
 # Tabular inputs ----------------------------------------------------------------------
 
 
 @engine.primitive
-def periodic_embedding(x, frequencies, weights, biases):
+def periodic_embedding(
+    x: Array, frequencies: Array, weights: Array, biases: Array
+) -> Result:
     """Periodic embeddings of numbers, each through its own small layer (PLR).
 
     Column ``j`` of ``x`` becomes ``relu([cos(2 pi c x_j), sin(2 pi c x_j)] @
@@ -1035,15 +1090,15 @@ class InputEmbedding:
 
     def __init__(
         self,
-        n_numeric,
-        n_passthrough,
-        levels,
+        n_numeric: int,
+        n_passthrough: int,
+        levels: Sequence[int],
         *,
-        n_frequencies,
-        frequency_scale,
-        numeric_dim,
-        embedding_dim,
-    ):
+        n_frequencies: int,
+        frequency_scale: float,
+        numeric_dim: int,
+        embedding_dim: int,
+    ) -> None:
         self.n_numeric, self.n_passthrough = n_numeric, n_passthrough
         self.levels = [int(n) for n in levels]
         self.frequency_scale = frequency_scale
@@ -1062,7 +1117,9 @@ class InputEmbedding:
             + len(self.levels) * embedding_dim
         )
 
-    def init(self, random_state, dtype):
+    def init(
+        self, random_state: np.random.RandomState, dtype: DTypeLike
+    ) -> list[NDArray[Any]]:
         """Initial parameters, drawn from ``random_state``, in ``dtype``."""
         params = []
         if self.periodic:
@@ -1079,7 +1136,7 @@ class InputEmbedding:
             params.append(table)
         return [np.asarray(a, dtype=dtype) for a in params]
 
-    def __call__(self, params, X):
+    def __call__(self, params: Sequence[Array], X: Array) -> Result:
         """The embedded matrix; a Tensor when any parameter is one."""
         p, o = self.n_numeric, self.n_passthrough
         numeric = X[:, :p]

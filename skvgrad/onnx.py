@@ -52,6 +52,7 @@ True
 
 import functools
 import inspect
+from typing import Any
 
 import numpy as np
 from onnx import TensorProto, numpy_helper
@@ -782,6 +783,7 @@ def _network(g, model, operator):
         h = g.cast(h, g.float)
     activation = model.activation
     function = nn.ACTIVATIONS[activation] if isinstance(activation, str) else activation
+    cache: dict[Any, Any]
     last, cache = len(model.coefs_) - 1, {}
     for i, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
         W, b = _numpy(W), _numpy(b)

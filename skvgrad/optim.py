@@ -8,16 +8,20 @@ returns new arrays. AdamW adds decoupled weight decay and a learning-rate
 schedule over a fixed number of steps (:data:`STEP_SCHEDULES`).
 """
 
+from __future__ import annotations
+
 import math
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, Self
 
 import numpy as np
 import scipy.optimize
+from numpy.typing import NDArray
 
 LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive")
 
 
-def constant_schedule(progress, warmup=0.0):
+def constant_schedule(progress: float, warmup: float = 0.0) -> float:
     """1 throughout, after a linear warm-up over the first ``warmup`` fraction.
 
     Examples
@@ -29,7 +33,7 @@ def constant_schedule(progress, warmup=0.0):
     return 1.0 if progress >= warmup else progress / warmup
 
 
-def cosine_schedule(progress, warmup=0.0):
+def cosine_schedule(progress: float, warmup: float = 0.0) -> float:
     """Linear warm-up over ``warmup``, then a half cosine from 1 down to 0.
 
     ``progress`` is the fraction of the training steps done, in [0, 1].
@@ -45,7 +49,7 @@ def cosine_schedule(progress, warmup=0.0):
     return 0.5 + 0.5 * math.cos(math.pi * min((progress - warmup) / (1 - warmup), 1))
 
 
-def coslog_schedule(progress, warmup=0.0, cycles=4):
+def coslog_schedule(progress: float, warmup: float = 0.0, cycles: int = 4) -> float:
     """RealMLP's "coslog": ``cycles`` cosine cycles evenly spaced in log-time.
 
     ``0.5 - 0.5 cos(2 pi log2(1 + (2**cycles - 1) progress))``: each cycle
@@ -85,13 +89,19 @@ def _zeros(params):
 class _Optimizer:
     """Shared bookkeeping: learning rate, the step loop and end-of-epoch hooks."""
 
-    _buffers = ()  # names of the per-parameter state lists, shaped like params
+    _buffers: tuple[
+        str, ...
+    ] = ()  # names of the per-parameter state lists, shaped like params
 
-    def __init__(self, learning_rate_init):
+    _scratch: list[NDArray[Any]] | None
+    _step: Callable[..., Any]
+    _state: Callable[[], Any]
+
+    def __init__(self, learning_rate_init: float) -> None:
         self.learning_rate_init = learning_rate_init
         self.learning_rate = float(learning_rate_init)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """The state to continue from later: plain numbers and arrays (shared).
 
         Examples
@@ -107,7 +117,7 @@ class _Optimizer:
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
     @classmethod
-    def from_state_dict(cls, state):
+    def from_state_dict(cls, state: dict[str, Any]) -> Self:
         """An optimizer continuing from ``state_dict()``, with its own copies."""
         optimizer = cls.__new__(cls)
         optimizer.__dict__.update(
@@ -119,7 +129,9 @@ class _Optimizer:
         optimizer._scratch = None
         return optimizer
 
-    def update_params(self, params, grads):
+    def update_params(
+        self, params: Sequence[NDArray[Any]], grads: Sequence[NDArray[Any]]
+    ) -> list[NDArray[Any]]:
         """Return the parameters after one step; the inputs are not modified.
 
         Parameters
@@ -136,7 +148,9 @@ class _Optimizer:
         """
         return self._update(params, grads, in_place=False)
 
-    def step(self, params, grads):
+    def step(
+        self, params: Sequence[NDArray[Any]], grads: Sequence[NDArray[Any]]
+    ) -> None:
         """Update the parameters in place by one step.
 
         The same arithmetic as :meth:`update_params`, without new arrays: for
@@ -176,7 +190,7 @@ class _Optimizer:
     def _start_step(self):
         """Update per-step scalars before the parameters are stepped."""
 
-    def iteration_ends(self, time_step):
+    def iteration_ends(self, time_step: int) -> None:
         """Update the learning rate at the end of an epoch (no-op by default).
 
         Parameters
@@ -185,7 +199,7 @@ class _Optimizer:
             Number of training samples seen so far.
         """
 
-    def trigger_stopping(self, msg, verbose):
+    def trigger_stopping(self, msg: str, verbose: bool) -> bool:
         """Decide whether training stops after an epoch without improvement.
 
         Parameters
@@ -247,13 +261,13 @@ class SGD(_Optimizer):
 
     def __init__(
         self,
-        params,
-        learning_rate_init=0.1,
-        lr_schedule="constant",
-        momentum=0.9,
-        nesterov=True,
-        power_t=0.5,
-    ):
+        params: Sequence[NDArray[Any]],
+        learning_rate_init: float = 0.1,
+        lr_schedule: str = "constant",
+        momentum: float = 0.9,
+        nesterov: bool = True,
+        power_t: float = 0.5,
+    ) -> None:
         if lr_schedule not in LEARNING_RATE_SCHEDULES:
             raise ValueError(
                 f"lr_schedule must be one of {LEARNING_RATE_SCHEDULES}, "
@@ -285,7 +299,7 @@ class SGD(_Optimizer):
         update -= lr_g
         return np.add(update, p, out=out)
 
-    def iteration_ends(self, time_step):
+    def iteration_ends(self, time_step: int) -> None:
         """Apply the "invscaling" schedule (see ``lr_schedule``).
 
         Parameters
@@ -298,7 +312,7 @@ class SGD(_Optimizer):
                 float(self.learning_rate_init) / (time_step + 1) ** self.power_t
             )
 
-    def trigger_stopping(self, msg, verbose):
+    def trigger_stopping(self, msg: str, verbose: bool) -> bool:
         """Stop, or with "adaptive" divide the learning rate by 5 and go on.
 
         Parameters
@@ -363,8 +377,13 @@ class Adam(_Optimizer):
     """
 
     def __init__(
-        self, params, learning_rate_init=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
-    ):
+        self,
+        params: Sequence[NDArray[Any]],
+        learning_rate_init: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None:
         super().__init__(learning_rate_init)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
@@ -445,16 +464,16 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        params,
-        learning_rate_init=0.001,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        weight_decay=0.01,
-        schedule="constant",
-        total_steps=1,
-        warmup=0.0,
-    ):
+        params: Sequence[NDArray[Any]],
+        learning_rate_init: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.01,
+        schedule: str = "constant",
+        total_steps: int = 1,
+        warmup: float = 0.0,
+    ) -> None:
         if schedule not in STEP_SCHEDULES:
             raise ValueError(
                 f"schedule must be one of {tuple(STEP_SCHEDULES)}, got {schedule!r}."
@@ -518,7 +537,15 @@ class LbfgsResult(NamedTuple):
     message: str
 
 
-def lbfgs(fun, x0, *, max_iter, max_fun, tol, callback=None):
+def lbfgs(
+    fun: Callable[[NDArray[Any]], tuple[float, NDArray[Any]]],
+    x0: NDArray[Any],
+    *,
+    max_iter: int,
+    max_fun: int,
+    tol: float,
+    callback: Callable[[float, NDArray[Any]], bool | None] | None = None,
+) -> LbfgsResult:
     """Minimise ``fun`` over a parameter vector with SciPy's L-BFGS-B.
 
     Parameters

@@ -1,11 +1,16 @@
 """MLPAutogradRegressor: scikit-learn's MLPRegressor, trained by skvgrad's engine."""
 
+from __future__ import annotations
+
 import functools
+from collections.abc import Callable, Sequence
 from numbers import Real
+from typing import Any, Literal, Self
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import RegressorMixin, _fit_context
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -15,6 +20,7 @@ from skvgrad.base import (
     EXTRA_PARAMETERS_DOC,
     PARAMETERS_DOC,
     BaseMLPAutograd,
+    _fit_context,
     partial_fit_available,
     store_params,
 )
@@ -92,41 +98,43 @@ default="squared_error"
 
     def __init__(
         self,
-        loss="squared_error",
-        hidden_layer_sizes=(100,),
-        activation="relu",
+        loss: str | Callable[[Any, Any], Any] = "squared_error",
+        hidden_layer_sizes: int | Sequence[int] | NDArray[np.integer[Any]] = (100,),
+        activation: str | Callable[[Any], Any] = "relu",
         *,
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        dropout=None,
-        scoring=None,
-        huber_delta=1.0,
-        quantile=0.5,
-    ):
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | Literal["auto"] = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: float = 10,
+        max_fun: int = 15000,
+        dropout: float | Sequence[float] | NDArray[np.floating[Any]] | None = None,
+        scoring: str | Callable[..., float] | None = None,
+        huber_delta: float = 1.0,
+        quantile: float = 0.5,
+    ) -> None:
         store_params(self, locals())
 
     @partial_fit_available
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Update the model with one epoch over the given data.
 
         Only available for the stochastic solvers ("sgd", "adam"). Successive
@@ -158,7 +166,7 @@ default="squared_error"
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
         """Predict the targets of ``X``.
 
         Parameters
@@ -184,7 +192,9 @@ default="squared_error"
         """
         return self._predictions(self._raw_predict(X))
 
-    def score(self, X, y, sample_weight=None):
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         """Coefficient of determination R² of :meth:`predict` on ``X``.
 
         For several outputs, the mean of their R² (scikit-learn's

@@ -12,11 +12,16 @@ regressor standardises its targets and clips its predictions. Every piece is a
 parameter and can be turned off.
 """
 
+from __future__ import annotations
+
 import math
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OrdinalEncoder
@@ -31,7 +36,7 @@ from sklearn.utils.validation import (
 )
 
 from skvgrad import nn, optim
-from skvgrad.base import ATTRIBUTES_DOC, store_params
+from skvgrad.base import ATTRIBUTES_DOC, BaseMLPAutograd, store_params
 from skvgrad.classifier import MLPAutogradClassifier
 from skvgrad.regressor import MLPAutogradRegressor
 
@@ -366,7 +371,13 @@ _TABULAR_ATTRIBUTES_DOC = """\
 """
 
 
-class _TabularMLP:
+if TYPE_CHECKING:  # the mixin goes before a subclass of BaseMLPAutograd
+    _Mixin = BaseMLPAutograd
+else:
+    _Mixin = object
+
+
+class _TabularMLP(_Mixin):
     """What both tabular estimators add to the drop-ins (a mixin before them)."""
 
     _fixed_epochs = True
@@ -381,6 +392,29 @@ class _TabularMLP:
     epsilon = 1e-8
     max_fun = 15000
     alpha = 0.0
+    # The parameters of the tabular recipe, stored by the estimators' __init__.
+    categorical_features: str | Sequence[Any] | NDArray[Any] | None
+    one_hot_max_levels: int
+    embedding_dim: int
+    scaling: str
+    clip_outliers: float | None
+    missing_indicator: bool
+    numeric_embedding: str | None
+    n_frequencies: int
+    frequency_scale: float
+    numeric_embedding_dim: int
+    max_iter: int
+    batch_size: int | Literal["auto"]
+    learning_rate_init: float
+    lr_schedule: str
+    warmup: float
+    weight_decay: float
+    beta_1: float
+    beta_2: float
+    validation_fraction: float
+    n_ensemble: int
+    random_state: int | np.random.RandomState | None
+    _combine: Callable[[list[Any]], Any]  # the ensemble's raw outputs combined
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
@@ -422,7 +456,7 @@ class _TabularMLP:
     }
 
     @property
-    def early_stopping(self):
+    def early_stopping(self) -> bool:
         """Whether the best epoch on validation data is kept (never stops early)."""
         return self.validation_fraction > 0 and not getattr(self, "_keep_last", False)
 
@@ -635,37 +669,37 @@ class TabularMLPClassifier(_TabularMLP, MLPAutogradClassifier):
 
     def __init__(
         self,
-        hidden_layer_sizes=(128, 128),
-        activation="relu",
+        hidden_layer_sizes: int | Sequence[int] | NDArray[np.integer[Any]] = (128, 128),
+        activation: str | Callable[[Any], Any] = "relu",
         *,
-        categorical_features="from_dtype",
-        one_hot_max_levels=8,
-        embedding_dim=8,
-        scaling="robust",
-        clip_outliers=3.0,
-        missing_indicator=True,
-        numeric_embedding="periodic",
-        n_frequencies=16,
-        frequency_scale=0.1,
-        numeric_embedding_dim=8,
-        max_iter=40,
-        batch_size="auto",
-        learning_rate_init=0.002,
-        lr_schedule="cosine",
-        warmup=0.05,
-        weight_decay=0.01,
-        beta_1=0.9,
-        beta_2=0.95,
-        dropout=None,
-        validation_fraction=0.2,
-        scoring="loss",
-        n_iter_no_change=np.inf,
-        n_ensemble=1,
-        random_state=None,
-        verbose=False,
-        class_weight=None,
-        label_smoothing="auto",
-    ):
+        categorical_features: str | Sequence[Any] | NDArray[Any] | None = "from_dtype",
+        one_hot_max_levels: int = 8,
+        embedding_dim: int = 8,
+        scaling: str = "robust",
+        clip_outliers: float | None = 3.0,
+        missing_indicator: bool = True,
+        numeric_embedding: str | None = "periodic",
+        n_frequencies: int = 16,
+        frequency_scale: float = 0.1,
+        numeric_embedding_dim: int = 8,
+        max_iter: int = 40,
+        batch_size: int | Literal["auto"] = "auto",
+        learning_rate_init: float = 0.002,
+        lr_schedule: str = "cosine",
+        warmup: float = 0.05,
+        weight_decay: float = 0.01,
+        beta_1: float = 0.9,
+        beta_2: float = 0.95,
+        dropout: float | Sequence[float] | NDArray[np.floating[Any]] | None = None,
+        validation_fraction: float = 0.2,
+        scoring: str | Callable[..., float] | None = "loss",
+        n_iter_no_change: float = np.inf,
+        n_ensemble: int = 1,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: bool | int = False,
+        class_weight: Mapping[Any, float] | Literal["balanced"] | None = None,
+        label_smoothing: float | Literal["auto"] = "auto",
+    ) -> None:
         store_params(self, locals())
 
     def _label_smoothing(self):
@@ -769,37 +803,37 @@ class TabularMLPRegressor(_TabularMLP, MLPAutogradRegressor):
 
     def __init__(
         self,
-        hidden_layer_sizes=(128, 128),
-        activation="relu",
+        hidden_layer_sizes: int | Sequence[int] | NDArray[np.integer[Any]] = (128, 128),
+        activation: str | Callable[[Any], Any] = "relu",
         *,
-        categorical_features="from_dtype",
-        one_hot_max_levels=8,
-        embedding_dim=8,
-        scaling="robust",
-        clip_outliers=3.0,
-        missing_indicator=True,
-        numeric_embedding="periodic",
-        n_frequencies=16,
-        frequency_scale=0.1,
-        numeric_embedding_dim=8,
-        max_iter=40,
-        batch_size="auto",
-        learning_rate_init=0.002,
-        lr_schedule="cosine",
-        warmup=0.05,
-        weight_decay=0.01,
-        beta_1=0.9,
-        beta_2=0.95,
-        dropout=None,
-        validation_fraction=0.2,
-        scoring="loss",
-        n_iter_no_change=np.inf,
-        n_ensemble=1,
-        random_state=None,
-        verbose=False,
-        standardize_target=True,
-        clip_predictions=0.1,
-    ):
+        categorical_features: str | Sequence[Any] | NDArray[Any] | None = "from_dtype",
+        one_hot_max_levels: int = 8,
+        embedding_dim: int = 8,
+        scaling: str = "robust",
+        clip_outliers: float | None = 3.0,
+        missing_indicator: bool = True,
+        numeric_embedding: str | None = "periodic",
+        n_frequencies: int = 16,
+        frequency_scale: float = 0.1,
+        numeric_embedding_dim: int = 8,
+        max_iter: int = 40,
+        batch_size: int | Literal["auto"] = "auto",
+        learning_rate_init: float = 0.002,
+        lr_schedule: str = "cosine",
+        warmup: float = 0.05,
+        weight_decay: float = 0.01,
+        beta_1: float = 0.9,
+        beta_2: float = 0.95,
+        dropout: float | Sequence[float] | NDArray[np.floating[Any]] | None = None,
+        validation_fraction: float = 0.2,
+        scoring: str | Callable[..., float] | None = "loss",
+        n_iter_no_change: float = np.inf,
+        n_ensemble: int = 1,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: bool | int = False,
+        standardize_target: bool = True,
+        clip_predictions: float | None = 0.1,
+    ) -> None:
         store_params(self, locals())
 
     def _fit_targets(self, y, weights):
