@@ -60,7 +60,6 @@ from skvgrad import nn, optim
 _F = TypeVar("_F", bound=Callable[..., Any])
 _S = TypeVar("_S")
 _P = ParamSpec("_P")
-_R = TypeVar("_R")
 
 if TYPE_CHECKING:  # scikit-learn's decorator, typed: the method keeps its signature
 
@@ -1434,7 +1433,7 @@ class _Hooks:
             self.task = None
 
 
-class partial_fit_available(Generic[_S, _P, _R]):  # noqa: N801 (a decorator)
+class partial_fit_available(Generic[_P]):  # noqa: N801 (a decorator)
     """Decorator: ``partial_fit`` exists only where the configuration allows it.
 
     On an estimator whose ``_partial_fit_unavailable()`` gives a reason, the
@@ -1442,16 +1441,17 @@ class partial_fit_available(Generic[_S, _P, _R]):  # noqa: N801 (a decorator)
     False); on the class it is the plain function.
     """
 
-    def __init__(self, method: Callable[Concatenate[_S, _P], _R]) -> None:
+    def __init__(self, method: Callable[Concatenate[Any, _P], Any]) -> None:
         self.method = method
         functools.update_wrapper(self, method)  # type: ignore[arg-type]  # a descriptor
 
+    # partial_fit returns the estimator it is called on.
     @overload
     def __get__(
         self, estimator: None, owner: type | None = None
-    ) -> Callable[Concatenate[_S, _P], _R]: ...
+    ) -> Callable[Concatenate[Any, _P], Any]: ...
     @overload
-    def __get__(self, estimator: _S, owner: type | None = None) -> Callable[_P, _R]: ...
+    def __get__(self, estimator: _S, owner: type | None = None) -> Callable[_P, _S]: ...
     def __get__(self, estimator: Any, owner: type | None = None) -> Any:
         if estimator is None:
             return self.method

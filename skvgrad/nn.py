@@ -975,8 +975,11 @@ class Objective:
 
 @engine.primitive
 def periodic_embedding(
-    x: Array, frequencies: Array, weights: Array, biases: Array
-) -> Result:
+    x: NDArray[Any],
+    frequencies: NDArray[Any],
+    weights: NDArray[Any],
+    biases: NDArray[Any],
+) -> Any:  # the forward of a primitive: arrays in, (result, VJPs) out
     """Periodic embeddings of numbers, each through its own small layer (PLR).
 
     Column ``j`` of ``x`` becomes ``relu([cos(2 pi c x_j), sin(2 pi c x_j)] @

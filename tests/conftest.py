@@ -59,6 +59,7 @@ NOT_COPIED = (
     ".pytest_cache",
     ".hypothesis",
     ".ruff_cache",
+    ".mypy_cache",
     ".coverage",
     "_build",
     "auto_examples",

@@ -596,7 +596,7 @@ def _all(self, axis=None, keepdims=False):
 
 Tensor.any = _any
 Tensor.all = _all
-Tensor.__array__ = _array
+Tensor.__array__ = _array  # type: ignore[attr-defined]  # undeclared on purpose
 for _name in dir(np.ndarray):
     if not _name.startswith("_") and not hasattr(Tensor, _name):
         setattr(Tensor, _name, _Missing(_name))

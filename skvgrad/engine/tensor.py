@@ -53,9 +53,6 @@ _recorders: dict[int, Any] = {}  # thread identity -> the Recorder tracing in it
 _PUBLIC: dict[Callable[..., Any], Callable[..., Any]] = {}  # forward -> operation
 
 # What the engine's operations take: Tensors, arrays, anything NumPy converts.
-# (Tensor is also ArrayLike to a type checker: it declares NumPy's conversion
-# protocol, which it implements by raising, so that NumPy's functions, which
-# dispatch to the engine, type-check on Tensors.)
 TensorLike: TypeAlias = "Tensor | ArrayLike"
 # What an operation returns: a Tensor when any argument is one, otherwise a
 # plain ndarray (or number). Which one depends on the arguments' runtime types,
@@ -400,9 +397,11 @@ class Tensor:
         def log_softmax(self, axis: int = -1) -> Tensor: ...
         def any(self, axis: Axis = None, keepdims: bool = False) -> Any: ...
         def all(self, axis: Axis = None, keepdims: bool = False) -> Any: ...
-        # NumPy's protocols: conversion is refused at run time (TypeError), and
-        # NumPy's functions run the engine's operations.
-        def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray[Any]: ...
+        # NumPy's protocols: its ufuncs and functions run the engine's operations.
+        # __array__, which refuses conversion (TypeError), is not declared: to a
+        # type checker a Tensor is no ArrayLike, so ``ndarray @ Tensor`` is a
+        # Tensor (NumPy defers to it); NumPy's ufuncs on a Tensor give Any, and
+        # its other functions (np.sum, np.dot) are flagged: use the engine's.
         def __array_ufunc__(
             self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
         ) -> Any: ...
