@@ -23,15 +23,17 @@ import sys
 import sysconfig
 import types
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from numbers import Integral, Real
 from typing import (
     TYPE_CHECKING,
     Any,
     Concatenate,
     Generic,
+    Literal,
     ParamSpec,
     Self,
+    TypeAlias,
     TypeVar,
     overload,
 )
@@ -39,7 +41,7 @@ from typing import (
 import joblib
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -60,6 +62,14 @@ from skvgrad import nn, optim
 _F = TypeVar("_F", bound=Callable[..., Any])
 _S = TypeVar("_S")
 _P = ParamSpec("_P")
+
+# Types of the constructor parameters the estimators share.
+HiddenLayerSizes: TypeAlias = int | Sequence[int] | NDArray[np.integer[Any]]
+Activation: TypeAlias = str | Callable[[Any], Any]
+BatchSize: TypeAlias = int | Literal["auto"]
+RandomState: TypeAlias = int | np.random.RandomState | None
+Dropout: TypeAlias = float | Sequence[float] | NDArray[np.floating[Any]] | None
+Scoring: TypeAlias = str | Callable[..., float] | None
 
 if TYPE_CHECKING:  # scikit-learn's decorator, typed: the method keeps its signature
 

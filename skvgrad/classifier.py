@@ -22,7 +22,13 @@ from skvgrad.base import (
     ATTRIBUTES_DOC,
     EXTRA_PARAMETERS_DOC,
     PARAMETERS_DOC,
+    Activation,
     BaseMLPAutograd,
+    BatchSize,
+    Dropout,
+    HiddenLayerSizes,
+    RandomState,
+    Scoring,
     _fit_context,
     partial_fit_available,
     store_params,
@@ -92,18 +98,18 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
 
     def __init__(
         self,
-        hidden_layer_sizes: int | Sequence[int] | NDArray[np.integer[Any]] = (100,),
-        activation: str | Callable[[Any], Any] = "relu",
+        hidden_layer_sizes: HiddenLayerSizes = (100,),
+        activation: Activation = "relu",
         *,
         solver: str = "adam",
         alpha: float = 0.0001,
-        batch_size: int | Literal["auto"] = "auto",
+        batch_size: BatchSize = "auto",
         learning_rate: str = "constant",
         learning_rate_init: float = 0.001,
         power_t: float = 0.5,
         max_iter: int = 200,
         shuffle: bool = True,
-        random_state: int | np.random.RandomState | None = None,
+        random_state: RandomState = None,
         tol: float = 1e-4,
         verbose: bool | int = False,
         warm_start: bool = False,
@@ -120,8 +126,8 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         | Sequence[Mapping[Any, float]]
         | Literal["balanced"]
         | None = None,
-        dropout: float | Sequence[float] | NDArray[np.floating[Any]] | None = None,
-        scoring: str | Callable[..., float] | None = None,
+        dropout: Dropout = None,
+        scoring: Scoring = None,
         loss: str | Callable[[Any, Any], Any] = "log_loss",
     ) -> None:
         store_params(self, locals())

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from numbers import Real
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,7 +19,13 @@ from skvgrad.base import (
     ATTRIBUTES_DOC,
     EXTRA_PARAMETERS_DOC,
     PARAMETERS_DOC,
+    Activation,
     BaseMLPAutograd,
+    BatchSize,
+    Dropout,
+    HiddenLayerSizes,
+    RandomState,
+    Scoring,
     _fit_context,
     partial_fit_available,
     store_params,
@@ -99,18 +105,18 @@ default="squared_error"
     def __init__(
         self,
         loss: str | Callable[[Any, Any], Any] = "squared_error",
-        hidden_layer_sizes: int | Sequence[int] | NDArray[np.integer[Any]] = (100,),
-        activation: str | Callable[[Any], Any] = "relu",
+        hidden_layer_sizes: HiddenLayerSizes = (100,),
+        activation: Activation = "relu",
         *,
         solver: str = "adam",
         alpha: float = 0.0001,
-        batch_size: int | Literal["auto"] = "auto",
+        batch_size: BatchSize = "auto",
         learning_rate: str = "constant",
         learning_rate_init: float = 0.001,
         power_t: float = 0.5,
         max_iter: int = 200,
         shuffle: bool = True,
-        random_state: int | np.random.RandomState | None = None,
+        random_state: RandomState = None,
         tol: float = 1e-4,
         verbose: bool | int = False,
         warm_start: bool = False,
@@ -123,8 +129,8 @@ default="squared_error"
         epsilon: float = 1e-8,
         n_iter_no_change: float = 10,
         max_fun: int = 15000,
-        dropout: float | Sequence[float] | NDArray[np.floating[Any]] | None = None,
-        scoring: str | Callable[..., float] | None = None,
+        dropout: Dropout = None,
+        scoring: Scoring = None,
         huber_delta: float = 1.0,
         quantile: float = 0.5,
     ) -> None:

@@ -36,7 +36,17 @@ from sklearn.utils.validation import (
 )
 
 from skvgrad import nn, optim
-from skvgrad.base import ATTRIBUTES_DOC, BaseMLPAutograd, store_params
+from skvgrad.base import (
+    ATTRIBUTES_DOC,
+    Activation,
+    BaseMLPAutograd,
+    BatchSize,
+    Dropout,
+    HiddenLayerSizes,
+    RandomState,
+    Scoring,
+    store_params,
+)
 from skvgrad.classifier import MLPAutogradClassifier
 from skvgrad.regressor import MLPAutogradRegressor
 
@@ -404,7 +414,7 @@ class _TabularMLP(_Mixin):
     frequency_scale: float
     numeric_embedding_dim: int
     max_iter: int
-    batch_size: int | Literal["auto"]
+    batch_size: BatchSize
     learning_rate_init: float
     lr_schedule: str
     warmup: float
@@ -413,7 +423,7 @@ class _TabularMLP(_Mixin):
     beta_2: float
     validation_fraction: float
     n_ensemble: int
-    random_state: int | np.random.RandomState | None
+    random_state: RandomState
     _combine: Callable[[list[Any]], Any]  # the ensemble's raw outputs combined
 
     _parameter_constraints: dict = {
@@ -669,8 +679,8 @@ class TabularMLPClassifier(_TabularMLP, MLPAutogradClassifier):
 
     def __init__(
         self,
-        hidden_layer_sizes: int | Sequence[int] | NDArray[np.integer[Any]] = (128, 128),
-        activation: str | Callable[[Any], Any] = "relu",
+        hidden_layer_sizes: HiddenLayerSizes = (128, 128),
+        activation: Activation = "relu",
         *,
         categorical_features: str | Sequence[Any] | NDArray[Any] | None = "from_dtype",
         one_hot_max_levels: int = 8,
@@ -683,19 +693,19 @@ class TabularMLPClassifier(_TabularMLP, MLPAutogradClassifier):
         frequency_scale: float = 0.1,
         numeric_embedding_dim: int = 8,
         max_iter: int = 40,
-        batch_size: int | Literal["auto"] = "auto",
+        batch_size: BatchSize = "auto",
         learning_rate_init: float = 0.002,
         lr_schedule: str = "cosine",
         warmup: float = 0.05,
         weight_decay: float = 0.01,
         beta_1: float = 0.9,
         beta_2: float = 0.95,
-        dropout: float | Sequence[float] | NDArray[np.floating[Any]] | None = None,
+        dropout: Dropout = None,
         validation_fraction: float = 0.2,
-        scoring: str | Callable[..., float] | None = "loss",
+        scoring: Scoring = "loss",
         n_iter_no_change: float = np.inf,
         n_ensemble: int = 1,
-        random_state: int | np.random.RandomState | None = None,
+        random_state: RandomState = None,
         verbose: bool | int = False,
         class_weight: Mapping[Any, float] | Literal["balanced"] | None = None,
         label_smoothing: float | Literal["auto"] = "auto",
@@ -803,8 +813,8 @@ class TabularMLPRegressor(_TabularMLP, MLPAutogradRegressor):
 
     def __init__(
         self,
-        hidden_layer_sizes: int | Sequence[int] | NDArray[np.integer[Any]] = (128, 128),
-        activation: str | Callable[[Any], Any] = "relu",
+        hidden_layer_sizes: HiddenLayerSizes = (128, 128),
+        activation: Activation = "relu",
         *,
         categorical_features: str | Sequence[Any] | NDArray[Any] | None = "from_dtype",
         one_hot_max_levels: int = 8,
@@ -817,19 +827,19 @@ class TabularMLPRegressor(_TabularMLP, MLPAutogradRegressor):
         frequency_scale: float = 0.1,
         numeric_embedding_dim: int = 8,
         max_iter: int = 40,
-        batch_size: int | Literal["auto"] = "auto",
+        batch_size: BatchSize = "auto",
         learning_rate_init: float = 0.002,
         lr_schedule: str = "cosine",
         warmup: float = 0.05,
         weight_decay: float = 0.01,
         beta_1: float = 0.9,
         beta_2: float = 0.95,
-        dropout: float | Sequence[float] | NDArray[np.floating[Any]] | None = None,
+        dropout: Dropout = None,
         validation_fraction: float = 0.2,
-        scoring: str | Callable[..., float] | None = "loss",
+        scoring: Scoring = "loss",
         n_iter_no_change: float = np.inf,
         n_ensemble: int = 1,
-        random_state: int | np.random.RandomState | None = None,
+        random_state: RandomState = None,
         verbose: bool | int = False,
         standardize_target: bool = True,
         clip_predictions: float | None = 0.1,
