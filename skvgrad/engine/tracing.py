@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from skvgrad.engine import tensor as _tensor
+from skvgrad.engine.numpy_api import VALUE_UFUNCS
 from skvgrad.engine.ops import astype
 from skvgrad.engine.tensor import Tensor
 
@@ -225,28 +226,12 @@ def trace(fun, *args):
 # them) are ndarrays of this subclass while the trace records: the recorder
 # knows each, and NumPy calls on them outside the engine are refused.
 
-_RECORDED_UFUNCS = frozenset(
-    {
-        np.less,
-        np.less_equal,
-        np.greater,
-        np.greater_equal,
-        np.equal,
-        np.not_equal,
-        np.logical_and,
-        np.logical_or,
-        np.logical_xor,
-        np.logical_not,
-        np.bitwise_and,
-        np.bitwise_or,
-        np.bitwise_xor,
-        np.invert,
-        np.isfinite,
-        np.isnan,
-        np.isinf,
-        np.signbit,
-    }
-)
+_RECORDED_UFUNCS = VALUE_UFUNCS | {
+    np.bitwise_and,
+    np.bitwise_or,
+    np.bitwise_xor,
+    np.invert,
+}
 """Ufuncs without a gradient that a trace records (their results are traced)."""
 
 
