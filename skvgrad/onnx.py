@@ -73,6 +73,7 @@ from skvgrad.classifier import MLPAutogradClassifier
 from skvgrad.engine import ops, tracing
 from skvgrad.engine.tracing import Var
 from skvgrad.regressor import MLPAutogradRegressor
+from skvgrad.tabular import TabularMLPClassifier, TabularMLPRegressor
 
 __all__ = ["ExportError"]
 
@@ -965,6 +966,36 @@ def _register():
     )
     update_registered_converter(
         MLPAutogradRegressor, REGRESSOR_ALIAS, _regressor_shapes, _convert_regressor
+    )
+    for tabular in (TabularMLPClassifier, TabularMLPRegressor):
+        update_registered_converter(
+            tabular,
+            f"Skvgrad{tabular.__name__}",
+            _refuse_tabular,
+            _refuse_tabular_converter,
+            parser=_refuse_tabular_parser,
+        )
+
+
+def _refuse_tabular_parser(scope, model, inputs, custom_parsers=None):
+    """Refuse a tabular estimator before skl2onnx reads anything of it."""
+    _refuse_tabular(model)
+
+
+def _refuse_tabular_converter(scope, operator, container):
+    """Refuse a tabular estimator (skl2onnx checks a converter's signature)."""
+    _refuse_tabular(operator)
+
+
+def _refuse_tabular(operator):
+    """Raise the ExportError that says why a tabular estimator has no graph."""
+    model = getattr(operator, "raw_operator", operator)
+    drop_in = type(model).__name__.replace("TabularMLP", "MLPAutograd")
+    raise ExportError(
+        f"{type(model).__name__} cannot be exported to ONNX: its built-in "
+        "preprocessing (robust scaling, categorical encodings and embeddings, "
+        "numerical embeddings) has no ONNX converter. Export a Pipeline of "
+        f"scikit-learn preprocessing and {drop_in} instead."
     )
 
 

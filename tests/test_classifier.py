@@ -1800,6 +1800,30 @@ def test_callable_activation_trains_as_the_same_named_one():
     assert _same_params(by_name, by_callable)
 
 
+def test_callable_activation_may_copy_and_cast_its_tensor():
+    # ndarray methods that the engine differentiates work inside an activation.
+    params = dict(hidden_layer_sizes=(6,), max_iter=15, random_state=0)
+    plain = _fit_quiet(
+        MLPAutogradClassifier(activation=lambda z: engine.tanh(z), **params),
+        X_MOONS,
+        Y_MOONS,
+    )
+    copied = _fit_quiet(
+        MLPAutogradClassifier(
+            activation=lambda z: engine.tanh(z.copy().astype(z.dtype)), **params
+        ),
+        X_MOONS,
+        Y_MOONS,
+    )
+    assert _same_params(plain, copied)
+
+
+def test_callable_activation_using_tolist_is_told_what_works():
+    clf = MLPAutogradClassifier((4,), activation=lambda z: z.tolist(), max_iter=2)
+    with pytest.raises(AttributeError, match=r"t\.value\.tolist\(\)"):
+        clf.fit(X_MOONS, Y_MOONS)
+
+
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])
 def test_callable_gradient_trains_like_the_hand_derived_fused_layer(solver):
     # "tanh" uses the fused layer with its derivative written by hand; the callable

@@ -29,7 +29,13 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from skvgrad import MLPAutogradClassifier, MLPAutogradRegressor, engine
+from skvgrad import (
+    MLPAutogradClassifier,
+    MLPAutogradRegressor,
+    TabularMLPClassifier,
+    TabularMLPRegressor,
+    engine,
+)
 from skvgrad.onnx import ExportError
 
 DTYPES = [np.float32, np.float64]
@@ -594,6 +600,16 @@ def test_what_cannot_be_exported_is_refused_and_named(four_units, case):
     model = copy.copy(four_units).set_params(activation=function)
     with pytest.raises(ExportError, match=message):
         to_onnx(model, X[:1])
+
+
+@pytest.mark.parametrize("Tabular", [TabularMLPClassifier, TabularMLPRegressor])
+def test_tabular_estimators_are_refused_and_pointed_to_the_drop_ins(Tabular):
+    y = (X[:, 0] > 0).astype(int)
+    model = Tabular(max_iter=2, random_state=0).fit(X[:100], y[:100])
+    drop_in = Tabular.__name__.replace("TabularMLP", "MLPAutograd")
+    for what in (model, make_pipeline(StandardScaler(), model)):
+        with pytest.raises(ExportError, match=f"no ONNX converter.*{drop_in}"):
+            to_onnx(what, X[:1])
 
 
 @pytest.mark.parametrize(

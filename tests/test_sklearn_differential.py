@@ -894,10 +894,19 @@ def test_quantile_loss_fits_the_quantile_of_a_known_distribution(
     [prediction] = est.predict(X[:1])
     # The minimiser of the pinball loss: an empirical quantile of y...
     assert abs(np.mean(y <= prediction) - quantile) <= 1.5 / n
-    # ...within four standard errors of the distribution's.
+
+    # ...whose pinball loss is the least any constant reaches (the sample's
+    # own quantiles are among the minimisers)...
+    def pinball(c):
+        return np.mean(np.maximum(quantile * (y - c), (quantile - 1) * (y - c)))
+
+    best = pinball(np.quantile(y, quantile, method="inverted_cdf"))
+    assert pinball(prediction) <= best * (1 + 1e-4)  # L-BFGS on a kink
+    # ...and near the distribution's (six standard errors: a sample drawn far
+    # in the tail of its law is not the model's error).
     true = law.ppf(quantile)
     error = math.sqrt(quantile * (1 - quantile) / n) / law.pdf(true)
-    assert abs(prediction - true) < 4 * error
+    assert abs(prediction - true) < 6 * error
 
 
 @examples(ci=25, long=2000)

@@ -266,37 +266,6 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
 }
 """NumPy functions, called on Tensors, and the engine version each one runs."""
 
-VALUE_FUNCTIONS = frozenset(
-    {
-        np.shape,
-        np.ndim,
-        np.size,
-        np.zeros_like,
-        np.ones_like,
-        np.empty_like,
-        np.full_like,
-        np.argmax,
-        np.argmin,
-        np.argsort,
-        np.nonzero,
-        np.flatnonzero,
-        np.count_nonzero,
-        np.isclose,
-        np.allclose,
-        np.array_equal,
-        np.array_equiv,
-        np.all,
-        np.any,
-        np.result_type,
-        np.iscomplexobj,
-        np.isrealobj,
-        np.array_repr,
-        np.array_str,
-        np.array2string,
-    }
-)
-"""Functions whose result carries no gradient: computed on the values."""
-
 _SHAPE_FUNCTIONS = frozenset(
     {
         np.shape,
@@ -316,6 +285,22 @@ _SHAPE_FUNCTIONS = frozenset(
 )
 """The functions of :data:`VALUE_FUNCTIONS` whose result is the same for any
 values of the given shapes and dtypes: free inside a trace."""
+
+VALUE_FUNCTIONS = _SHAPE_FUNCTIONS | {
+    np.argmax,
+    np.argmin,
+    np.argsort,
+    np.nonzero,
+    np.flatnonzero,
+    np.count_nonzero,
+    np.isclose,
+    np.allclose,
+    np.array_equal,
+    np.array_equiv,
+    np.all,
+    np.any,
+}
+"""Functions whose result carries no gradient: computed on the values."""
 
 
 def _refuse_in_trace(name, tree):

@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from skvgrad.engine import tensor as _tensor
+from skvgrad.engine.numpy_api import VALUE_UFUNCS
 from skvgrad.engine.ops import astype
 from skvgrad.engine.tensor import Tensor
 
@@ -231,28 +232,12 @@ def trace(fun: Callable[..., Any], *args: Any) -> Trace:
 # them) are ndarrays of this subclass while the trace records: the recorder
 # knows each, and NumPy calls on them outside the engine are refused.
 
-_RECORDED_UFUNCS = frozenset(
-    {
-        np.less,
-        np.less_equal,
-        np.greater,
-        np.greater_equal,
-        np.equal,
-        np.not_equal,
-        np.logical_and,
-        np.logical_or,
-        np.logical_xor,
-        np.logical_not,
-        np.bitwise_and,
-        np.bitwise_or,
-        np.bitwise_xor,
-        np.invert,
-        np.isfinite,
-        np.isnan,
-        np.isinf,
-        np.signbit,
-    }
-)
+_RECORDED_UFUNCS = VALUE_UFUNCS | {
+    np.bitwise_and,
+    np.bitwise_or,
+    np.bitwise_xor,
+    np.invert,
+}
 """Ufuncs without a gradient that a trace records (their results are traced)."""
 
 

@@ -250,7 +250,7 @@ UNARY = ["exp", "tanh", "sigmoid", "relu", "softplus", "log_sigmoid", "sin", "ab
 BINARY = ["add", "subtract", "multiply", "maximum"]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=settings().max_examples * 2 // 5)  # scaled by the profile
 @given(
     data=st.data(),
     ops=st.lists(
@@ -285,9 +285,11 @@ def test_random_programs_replay_as_the_graph(data, ops, dtype):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     first = [rng.standard_normal(s).astype(dtype) for s in shapes]
     second = [rng.standard_normal(s).astype(dtype) for s in shapes]
-    plan = Plan(trace(program, *first), wrt=range(4))
-    value, grads = plan(*second)
-    expected_value, expected = graph_value_and_grads(program, second, range(4))
+    # Chained exponentials overflow: both paths must give the same inf and nan.
+    with np.errstate(all="ignore"):
+        plan = Plan(trace(program, *first), wrt=range(4))
+        value, grads = plan(*second)
+        expected_value, expected = graph_value_and_grads(program, second, range(4))
     assert_array_equal(value, expected_value)
     for g, e in zip(grads, expected):
         assert_array_equal(g, e)
