@@ -183,7 +183,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         >>> bool(np.all((clf.decision_function(X) > 0) == (clf.predict(X) == 1)))
         True
         """
-        raw = self._raw_predict(X)
+        raw = self._raw_predict(X, "decision_function")
         return raw.ravel() if self._target_type == "binary" else raw
 
     def predict_proba(self, X):
@@ -210,7 +210,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         >>> clf.predict_proba(X[:1]).round(2)
         array([[1., 0., 0.]])
         """
-        return self._probabilities(self._raw_predict(X), log=False)
+        return self._probabilities(self._raw_predict(X, "predict_proba"), log=False)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -241,7 +241,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         >>> np.allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X))
         True
         """
-        return self._probabilities(self._raw_predict(X), log=True)
+        return self._probabilities(self._raw_predict(X, "predict_log_proba"), log=True)
 
     def predict(self, X):
         """Predict class labels (an indicator matrix for multilabel models).

@@ -13,7 +13,6 @@ import numbers
 import threading
 
 import numpy as np
-
 from sklearn.externals import array_api_compat
 
 from skvgrad.engine.tensor import (
