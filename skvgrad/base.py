@@ -285,6 +285,11 @@ def _to_numpy(array):
     return move_to(array, xp=np, device="cpu")
 
 
+def _ravel(array):
+    """An array of another Array API namespace as a 1-D array."""
+    return nn._namespace(array).reshape(array, (-1,))
+
+
 def _numpy_dtype(xp, dtype):
     """The NumPy dtype of a floating dtype of ``xp``."""
     return np.dtype(np.float64 if dtype == xp.float64 else np.float32)
@@ -899,6 +904,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             # moved to X's namespace and device with the data.
             self._check_array_api_support()
             y, sample_weight = _to_numpy(y), _to_numpy(sample_weight)
+            self._targets_on_host()
             if validation is not None or self.early_stopping:
                 raise ValueError(
                     "early_stopping=True and X_val are not supported with Array "
@@ -948,6 +954,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             validation = self._check_validation(validation, dtype)
         if placement is not None:
             Y, sample_weight = self._on_device(Y, sample_weight, placement=placement)
+            self._targets_on_device(placement)
         self._placement = placement
         self._objective = nn.Objective(
             layer_units,
@@ -1465,6 +1472,24 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
     def _output_activation(self):
         """The name of the output layer in :data:`skvgrad.nn.OUTPUTS`."""
         raise NotImplementedError
+
+    def _targets_on_host(self):
+        """Hook: fitted target attributes as NumPy arrays, for encoding targets
+        on the host (nothing here)."""
+
+    def _targets_on_device(self, placement):
+        """Hook: fitted target attributes moved to the fit's namespace and
+        device (nothing here)."""
+
+    def _score_on_host(self, X, y, sample_weight, metric):
+        """``metric`` of the predictions on ``X`` (of another namespace), on the
+        host in float64: a Python float equal to the NumPy fit's score."""
+        predicted = _to_numpy(self.predict(X))
+        if predicted.dtype.kind == "f":
+            predicted = predicted.astype(np.float64)
+        y, sample_weight = _to_numpy(y), _to_numpy(sample_weight)
+        with config_context(array_api_dispatch=False):
+            return float(metric(y, predicted, sample_weight=sample_weight))
 
     def _loss(self):
         """The reduced training loss (see :class:`skvgrad.nn.Objective`)."""

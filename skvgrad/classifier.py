@@ -6,6 +6,7 @@ from numbers import Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.externals import array_api_compat
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
@@ -18,6 +19,9 @@ from skvgrad.base import (
     EXTRA_PARAMETERS_DOC,
     PARAMETERS_DOC,
     BaseMLPAutograd,
+    _placement,
+    _ravel,
+    _to_numpy,
     partial_fit_available,
     store_params,
 )
@@ -184,7 +188,9 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         True
         """
         raw = self._raw_predict(X, "decision_function")
-        return raw.ravel() if self._target_type == "binary" else raw
+        if self._target_type != "binary":
+            return raw
+        return raw.ravel() if type(raw) is np.ndarray else _ravel(raw)
 
     def predict_proba(self, X):
         """Probability of each class for each sample.
@@ -270,7 +276,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         """
         labels = self._labels(self._raw_predict(X))
         sparse = getattr(self, "_sparse_targets", False)  # absent in older files
-        return sp.csr_matrix(labels) if sparse else labels
+        return sp.csr_matrix(_to_numpy(labels)) if sparse else labels
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of :meth:`predict` on ``X`` against ``y``.
@@ -301,6 +307,8 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         >>> clf.set_params(max_iter=1000).fit(X, y).score(X, y) > 0.95
         True
         """
+        if _placement(X) is not None:
+            return self._score_on_host(X, y, sample_weight, accuracy_score)
         return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
@@ -409,6 +417,8 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         logits where the probability is below 0.5: the same to the last bit
         where the probability is a normal number, and exact below.
         """
+        if type(raw) is not np.ndarray:
+            return self._probabilities_on_namespace(raw, log)
         multiclass = self._target_type == "multiclass"
         if self._target_type == "binary" and len(self.classes_) == 1:
             return np.zeros_like(raw) if log else np.ones_like(raw)
@@ -437,16 +447,87 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         log_proba[small] = exact[small]
         return log_proba
 
+    def _probabilities_on_namespace(self, raw, log):
+        """:meth:`_probabilities` on another Array API namespace, on its device."""
+        xp = nn._namespace(raw)
+        multiclass = self._target_type == "multiclass"
+        if self._target_type == "binary" and self.classes_.shape[0] == 1:
+            return xp.zeros_like(raw) if log else xp.ones_like(raw)
+        output = nn.OUTPUTS[self.out_activation_]
+        finfo = np.finfo(np.float64 if raw.dtype == xp.float64 else np.float32)
+        inside = (float(finfo.smallest_subnormal), float(1 - finfo.epsneg))
+        if multiclass:
+            proba = output(raw)
+        elif self._target_type == "binary":
+            proba = xp.concat([output(-raw), output(raw)], axis=1)
+        else:
+            proba = xp.clip(output(raw), *inside)
+        if not log:
+            return proba
+        if multiclass:
+            exact = engine.log_softmax(raw, axis=1)
+        elif self._target_type == "binary":
+            exact = xp.concat(
+                [engine.log_sigmoid(-raw), engine.log_sigmoid(raw)], axis=1
+            )
+        else:
+            exact = xp.clip(engine.log_sigmoid(raw), *map(math.log, inside))
+        positive = proba > 0
+        log_proba = xp.where(
+            positive,
+            xp.log(xp.where(positive, proba, xp.ones_like(proba))),
+            xp.full_like(proba, -math.inf),
+        )
+        return xp.where((proba < 0.5) & positive, exact, log_proba)
+
     def _labels(self, raw):
         """Predicted labels from raw outputs: MLPClassifier's rule, a probability
         above 0.5 (of each label, for multilabel targets) or the largest."""
+        if type(raw) is not np.ndarray:
+            return self._labels_on_namespace(raw)
         if self._target_type == "multilabel-indicator":
             low, high = self._label_values
             return np.where(engine.sigmoid(raw) > 0.5, high, low)
         if self._target_type == "binary":
-            positive = (engine.sigmoid(raw[:, 0]) > 0.5) & (len(self.classes_) == 2)
+            positive = (engine.sigmoid(raw[:, 0]) > 0.5) & (self.classes_.shape[0] == 2)
             return self.classes_[positive.astype(np.intp)]
         return self.classes_[np.argmax(engine.softmax(raw, axis=1), axis=1)]
+
+    def _labels_on_namespace(self, raw):
+        """:meth:`_labels` on another Array API namespace: the choice on its
+        device; numeric labels taken there, others (strings) on the host."""
+        xp = nn._namespace(raw)
+        if self._target_type == "multilabel-indicator":
+            chosen = engine.sigmoid(raw) > 0.5
+            low, high = self._label_values
+            if np.asarray(high).dtype.kind not in "biuf":
+                return np.where(_to_numpy(chosen), high, low)
+            device = array_api_compat.device(raw)
+            low, high = (
+                xp.asarray(v.item(), device=device)
+                for v in (np.asarray(low), np.asarray(high))
+            )
+            return xp.where(chosen, high, low)
+        if self._target_type == "binary":
+            positive = engine.sigmoid(raw[:, 0]) > 0.5
+            if self.classes_.shape[0] == 1:
+                positive = positive & False
+            index = xp.astype(positive, xp.int64)
+        else:
+            index = xp.argmax(engine.softmax(raw, axis=1), axis=1)
+        if type(self.classes_) is np.ndarray:  # labels NumPy cannot move
+            return self.classes_[_to_numpy(index)]
+        return xp.take(self.classes_, index)
+
+    def _targets_on_host(self):
+        if hasattr(self, "classes_"):
+            self.classes_ = _to_numpy(self.classes_)
+
+    def _targets_on_device(self, placement):
+        # Numeric classes follow X, as in scikit-learn's classifiers; other
+        # labels (strings) stay NumPy arrays.
+        if self.classes_.dtype.kind in "biuf":
+            (self.classes_,) = self._on_device(self.classes_, placement=placement)
 
     def _encode_targets(
         self, y, *, fitting, reset=False, incremental=False, classes=None, name="y"

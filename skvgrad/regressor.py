@@ -15,6 +15,8 @@ from skvgrad.base import (
     EXTRA_PARAMETERS_DOC,
     PARAMETERS_DOC,
     BaseMLPAutograd,
+    _placement,
+    _ravel,
     partial_fit_available,
     store_params,
 )
@@ -214,6 +216,8 @@ default="squared_error"
         >>> reg.fit(X, X.ravel() ** 2).score(X, X.ravel() ** 2) > 0.99
         True
         """
+        if _placement(X) is not None:
+            return self._score_on_host(X, y, sample_weight, r2_score)
         return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
@@ -227,7 +231,9 @@ default="squared_error"
     def _predictions(self, raw):
         """Predictions from raw outputs: the output layer, raveled for one output."""
         y = nn.OUTPUTS[self.out_activation_](raw)
-        return y.ravel() if y.shape[1] == 1 else y
+        if y.shape[1] != 1:
+            return y
+        return y.ravel() if type(y) is np.ndarray else _ravel(y)
 
     def _output_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
