@@ -757,7 +757,18 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         return super().__getstate__()
 
     def _check_saveable(self, fmt):
-        """Refuse to be saved in ``fmt`` with a callable it cannot load back."""
+        """Refuse to be saved in ``fmt`` with a callable it cannot load back, or
+        with arrays of another namespace than NumPy (which would load only
+        where that library and device are)."""
+        coefs = self.__dict__.get("coefs_")
+        if coefs and _is_foreign(coefs[0]):
+            library = type(coefs[0]).__module__.partition(".")[0]
+            raise TypeError(
+                f"Cannot save a model whose arrays are {library} arrays: move it to "
+                "NumPy first, with sklearn.utils._array_api.move_estimator_to("
+                'model, numpy, "cpu"), then save the moved model (it predicts '
+                "the same)."
+            )
         for what in ("activation", "loss"):
             value = getattr(self, what, None)
             if callable(value):

@@ -70,6 +70,7 @@ from sklearn.utils.validation import check_is_fitted
 from skvgrad import engine, nn
 from skvgrad.classifier import MLPAutogradClassifier
 from skvgrad.engine import ops, tracing
+from skvgrad.engine.tensor import _is_foreign
 from skvgrad.engine.tracing import Var
 from skvgrad.regressor import MLPAutogradRegressor
 
@@ -769,13 +770,21 @@ def _activation(g, function, z, n_units, cache):
 
 
 def _numpy(array):
-    """A fitted array as a NumPy array (fitted under array_api_dispatch too)."""
+    """A fitted array as a NumPy array."""
     return np.asarray(array)
 
 
 def _network(g, model, operator):
     """The name of the raw outputs (the last layer's pre-activation)."""
     check_is_fitted(model)
+    if _is_foreign(model.coefs_[0]):
+        library = type(model.coefs_[0]).__module__.partition(".")[0]
+        raise ExportError(
+            f"The model holds {library} arrays (it was fitted under "
+            "array_api_dispatch): ONNX export reads NumPy arrays. Move it to NumPy "
+            "first with sklearn.utils._array_api.move_estimator_to(model, numpy, "
+            '"cpu").'
+        )
     source = operator.inputs[0]
     h = source.full_name
     if _elem_of(source.type) != g.float:
