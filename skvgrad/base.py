@@ -584,9 +584,9 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         names the caller in the error refusing another namespace than the fit's.
         """
         check_is_fitted(self)
-        self._check_fitted_namespace(X, method)
         if _placement(X) is not None:
             self._check_array_api_support()
+        self._check_fitted_namespace(X, method)
         X = self._check_X(X)
         if sp.issparse(X):
             X = X.tocsr()
@@ -888,6 +888,8 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             self, "_parent_callback_ctx"
         )
         ctx = self._init_callback_context(max_subtasks=n_tasks) if observed else None
+        if _placement(X) is not None:
+            self._check_array_api_support()
         before = self.__dict__.copy()
         try:
             self._train(X, y, sample_weight, incremental, classes, validation, ctx)
@@ -913,7 +915,6 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         if placement is not None:
             # Targets and weights are checked and encoded on the host, then
             # moved to X's namespace and device with the data.
-            self._check_array_api_support()
             y, sample_weight = _to_numpy(y), _to_numpy(sample_weight)
             self._targets_on_host()
             if validation is not None or self.early_stopping:
