@@ -840,7 +840,15 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         """X_val, Y_val (encoded), y_val and sample_weight_val, checked before
         training, each named in its errors."""
         X_val, y_val, sw_val = validation
-        X_checked = self._check_X(X_val, name="X_val").astype(dtype, copy=False)
+        X_checked = self._check_X(X_val, name="X_val")
+        if self._placement is None:
+            X_checked = X_checked.astype(dtype, copy=False)
+        else:  # dtype is the NumPy twin of the model's
+            xp = self._placement[0]
+            wanted = xp.float64 if dtype == np.float64 else xp.float32
+            if X_checked.dtype != wanted:
+                X_checked = xp.astype(X_checked, wanted)
+            y_val, sw_val = _to_numpy(y_val), _to_numpy(sw_val)
         if not sp.issparse(y_val):
             y_val = np.asarray(y_val)
             if y_val.ndim == 2 and y_val.shape[1] == 1:
@@ -875,6 +883,8 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             if (sw_val < 0).any():
                 raise ValueError("Negative values in data passed to sample_weight_val.")
             _check_weight_range(sw_val, "sample_weight_val")
+        if self._placement is not None:
+            Y_val, sw_val = self._on_device(Y_val, sw_val)
         return _Validation(X_checked, Y_val, y_val, sw_val, X_val)
 
     # Training ------------------------------------------------------------------------
@@ -917,12 +927,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             # moved to X's namespace and device with the data.
             y, sample_weight = _to_numpy(y), _to_numpy(sample_weight)
             self._targets_on_host()
-            if validation is not None or self.early_stopping:
-                raise ValueError(
-                    "early_stopping=True and X_val are not supported with Array "
-                    f"API inputs ({placement[0].__name__}): fit on NumPy arrays, "
-                    "or without them."
-                )
+        self._placement = placement
         X, y = self._check_X_y(X, y, reset=first_fit)
         if y.ndim == 2 and y.shape[1] == 1 and not sp.issparse(y):
             y = column_or_1d(y, warn=True)
@@ -965,9 +970,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         if validation is not None:
             validation = self._check_validation(validation, dtype)
         if placement is not None:
-            Y, sample_weight = self._on_device(Y, sample_weight, placement=placement)
-            self._targets_on_device(placement)
-        self._placement = placement
+            Y, sample_weight = self._on_device(Y, sample_weight)
         self._objective = nn.Objective(
             layer_units,
             self.activation,
@@ -990,6 +993,8 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                 )
             if not _all_finite(self.coefs_ + self.intercepts_):
                 self._raise_diverged(X, Y, sample_weight)
+            if placement is not None:
+                self._targets_on_device(placement)
         finally:
             del self._objective, self._placement
         hooks.end(root=True)
@@ -1279,13 +1284,33 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
 
     def _split_validation(self, X, Y, y, sample_weight, rng):
         """Hold out ``validation_fraction`` of the data, as scikit-learn's MLP."""
-        arrays = [X, Y, y] + ([] if sample_weight is None else [sample_weight])
-        parts = train_test_split(
-            *arrays,
-            random_state=rng,
-            test_size=self.validation_fraction,
-            stratify=self._stratify(Y),
-        )
+        if self._placement is not None:
+            # The rows are drawn on the host (the same draws as for NumPy
+            # arrays) and gathered on the device.
+            xp, device = self._placement
+            train, test = train_test_split(
+                np.arange(X.shape[0]),
+                random_state=rng,
+                test_size=self.validation_fraction,
+                stratify=self._stratify(_to_numpy(Y)),
+            )
+            rows = [xp.asarray(index, device=device) for index in (train, test)]
+            parts = []
+            for a in [X, Y, y] + ([] if sample_weight is None else [sample_weight]):
+                for index, on_device in zip((train, test), rows):
+                    parts.append(
+                        a[index]
+                        if type(a) is np.ndarray
+                        else xp.take(a, on_device, axis=0)
+                    )
+        else:
+            arrays = [X, Y, y] + ([] if sample_weight is None else [sample_weight])
+            parts = train_test_split(
+                *arrays,
+                random_state=rng,
+                test_size=self.validation_fraction,
+                stratify=self._stratify(Y),
+            )
         X_train, X_val, Y_train, Y_val, _, y_val = parts[:6]
         sw_train, sw_val = (None, None) if sample_weight is None else parts[6:]
         if X_val.shape[0] < 2:
@@ -1302,7 +1327,9 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
     def _validation_loss(self, raw, validation):
         """The weighted mean loss of raw outputs on validation data (no penalty)."""
         weight_sum = (
-            len(validation.Y) if validation.sw is None else float(validation.sw.sum())
+            validation.Y.shape[0]
+            if validation.sw is None
+            else _total(nn._namespace(validation.sw), validation.sw)
         )
         data = self._objective.loss(
             raw, validation.Y, validation.sw, scale=1.0 / weight_sum
@@ -1320,7 +1347,10 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         loss = self._validation_loss(raw, validation)
         self.validation_loss_curve_.append(loss)
         scoring = self._default_scoring() if self.scoring is None else self.scoring
-        if scoring is None:
+        if scoring is None and type(raw) is not np.ndarray:  # scored on the host
+            on_host = _Validation(None, None, validation.y, _to_numpy(validation.sw))
+            score = self._default_score(_to_numpy(raw), on_host)
+        elif scoring is None:
             score = self._default_score(raw, validation)
         elif scoring == "loss":
             score = -loss
@@ -1366,8 +1396,10 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
     def _divergence_cause(self, X, Y, sample_weight):
         """What made training diverge, found at the last parameters that were
         finite: the penalty, the loss function or the targets, else X's scale
-        (or the learning rate)."""
-        dtype = self.coefs_[0].dtype
+        (or the learning rate). Found on the host for other namespaces."""
+        vector = _to_numpy(self._parameter_vector())
+        X, Y, sample_weight = _to_numpy(X), _to_numpy(Y), _to_numpy(sample_weight)
+        dtype = vector.dtype
         weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
         with np.errstate(all="ignore"):
             # The penalty's gradient is alpha * W / sum(w), and Adam squares it:
@@ -1386,7 +1418,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                     "weights: its value or its gradient overflows. Use a smaller "
                     "alpha" + (", or larger sample weights." if small else ".")
                 )
-            raw = self._objective.outputs(self._parameter_vector(), X)
+            raw = self._objective.outputs(vector, X)
             loss = self._objective.loss(raw, Y, sample_weight, scale=1.0)
             if not np.isfinite(loss):
                 # Not finite where the network answers 0 too: the targets (or

@@ -415,40 +415,9 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         strictly inside (0, 1): where the logistic rounds to 0 or 1, they are
         the nearest number inside. The log is ``log(proba)``, computed from the
         logits where the probability is below 0.5: the same to the last bit
-        where the probability is a normal number, and exact below.
+        where the probability is a normal number, and exact below. Computed in
+        the namespace of ``raw``, on its device.
         """
-        if type(raw) is not np.ndarray:
-            return self._probabilities_on_namespace(raw, log)
-        multiclass = self._target_type == "multiclass"
-        if self._target_type == "binary" and len(self.classes_) == 1:
-            return np.zeros_like(raw) if log else np.ones_like(raw)
-        output = nn.OUTPUTS[self.out_activation_]
-        if multiclass:
-            proba = output(raw)
-        elif self._target_type == "binary":
-            proba = np.hstack([output(-raw), output(raw)])
-        else:
-            inside = (
-                np.finfo(raw.dtype).smallest_subnormal,
-                np.nextafter(raw.dtype.type(1), 0),
-            )
-            proba = np.clip(output(raw), *inside)
-        if not log:
-            return proba
-        if multiclass:
-            exact = engine.log_softmax(raw, axis=1)
-        elif self._target_type == "binary":
-            exact = np.hstack([engine.log_sigmoid(-raw), engine.log_sigmoid(raw)])
-        else:
-            exact = np.clip(engine.log_sigmoid(raw), *np.log(inside))
-        with np.errstate(divide="ignore"):
-            log_proba = np.log(proba)  # -inf where a probability underflows to 0
-        small = (proba < 0.5) & (proba > 0)
-        log_proba[small] = exact[small]
-        return log_proba
-
-    def _probabilities_on_namespace(self, raw, log):
-        """:meth:`_probabilities` on another Array API namespace, on its device."""
         xp = nn._namespace(raw)
         multiclass = self._target_type == "multiclass"
         if self._target_type == "binary" and self.classes_.shape[0] == 1:

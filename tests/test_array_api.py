@@ -327,12 +327,43 @@ def test_continuing_on_another_namespace_than_the_fits_is_refused():
         model.predict(X)
 
 
-def test_early_stopping_is_refused_on_other_namespaces():
-    X, y = make_classification(40, 4, random_state=0)
+@pytest.mark.parametrize("place", ["torch", "strict-device1"])
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_early_stopping_and_validation_data_equal_the_numpy_fit(place, task):
+    Estimator, X, y = _task(task)
+    convert = PLACES[place]
+    params = dict(hidden_layer_sizes=(6,), max_iter=6, random_state=0)
+    split = dict(early_stopping=True, n_iter_no_change=2, validation_fraction=0.25)
+    own = dict(X_val=X[:20], y_val=y[:20], sample_weight_val=np.ones(20))
+    for extra, fit_params in ((split, {}), ({}, own)):
+        reference = Estimator(**params, **extra).fit(X, y, **fit_params)
+        device_params = {k: convert(v) for k, v in fit_params.items()}
+        with sklearn.config_context(array_api_dispatch=True):
+            model = Estimator(**params, **extra)
+            model.fit(convert(X), convert(y), **device_params)
+        assert model.n_iter_ == reference.n_iter_
+        assert_allclose(
+            model.validation_scores_, reference.validation_scores_, rtol=1e-10
+        )
+        assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-10)
+        assert_allclose(_numpy(model.coefs_[0]), reference.coefs_[0], rtol=1e-10)
+
+
+def test_a_diverging_fit_names_its_cause_on_another_namespace():
+    X, y = make_classification(60, 5, random_state=0)
+    params = dict(solver="sgd", momentum=0.9, learning_rate_init=1e6, max_iter=300)
+    params.update(hidden_layer_sizes=(10,), n_iter_no_change=300, random_state=0)
+    with pytest.raises(ValueError, match="non-finite") as on_numpy:
+        MLPAutogradClassifier(**params).fit(X * 1e3, y)
     with sklearn.config_context(array_api_dispatch=True):
-        model = MLPAutogradClassifier((4,), early_stopping=True, max_iter=3)
-        with pytest.raises(ValueError, match="early_stopping=True and X_val"):
-            model.fit(torch.asarray(X), torch.asarray(y))
+        with pytest.raises(ValueError, match="learning_rate_init") as on_torch:
+            MLPAutogradClassifier(**params).fit(
+                torch.asarray(X * 1e3), torch.asarray(y)
+            )
+    assert (
+        str(on_torch.value).split(" Training")[0]
+        == str(on_numpy.value).split(" Training")[0]
+    )
 
 
 @pytest.mark.parametrize("Tabular", [TabularMLPClassifier, TabularMLPRegressor])
