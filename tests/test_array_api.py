@@ -198,6 +198,23 @@ def test_a_float64_fit_equals_the_numpy_fit(place, solver, task):
         assert_allclose(_numpy(output), expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("place", ["torch", "strict-device1"])
+def test_a_multilabel_fit_equals_the_numpy_fit(place):
+    X, _ = make_classification(60, 5, random_state=0)
+    Y = (X[:, :3] > 0).astype(np.int64)
+    params = dict(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
+    reference = MLPAutogradClassifier(**params).fit(X, Y)
+    convert = PLACES[place]
+    with sklearn.config_context(array_api_dispatch=True):
+        model = MLPAutogradClassifier(**params).fit(convert(X), convert(Y))
+        predicted = model.predict(convert(X))
+        proba = model.predict_proba(convert(X))
+    assert type(predicted) is type(convert(X))
+    assert_allclose(_numpy(predicted), reference.predict(X))
+    assert_allclose(_numpy(proba), reference.predict_proba(X), rtol=1e-10)
+    assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-10)
+
+
 @pytest.mark.parametrize("place", list(PLACES))
 def test_classes_follow_x_when_numeric_and_stay_numpy_for_strings(place):
     convert = PLACES[place]
