@@ -971,6 +971,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             validation = self._check_validation(validation, dtype)
         if placement is not None:
             Y, sample_weight = self._on_device(Y, sample_weight)
+            self._targets_on_device(placement)
         self._objective = nn.Objective(
             layer_units,
             self.activation,
@@ -993,8 +994,6 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                 )
             if not _all_finite(self.coefs_ + self.intercepts_):
                 self._raise_diverged(X, Y, sample_weight)
-            if placement is not None:
-                self._targets_on_device(placement)
         finally:
             del self._objective, self._placement
         hooks.end(root=True)
@@ -1347,10 +1346,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         loss = self._validation_loss(raw, validation)
         self.validation_loss_curve_.append(loss)
         scoring = self._default_scoring() if self.scoring is None else self.scoring
-        if scoring is None and type(raw) is not np.ndarray:  # scored on the host
-            on_host = _Validation(None, None, validation.y, _to_numpy(validation.sw))
-            score = self._default_score(_to_numpy(raw), on_host)
-        elif scoring is None:
+        if scoring is None:
             score = self._default_score(raw, validation)
         elif scoring == "loss":
             score = -loss
@@ -1359,12 +1355,15 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             # As scikit-learn calls a scorer: weights only to one that takes them.
             weighted = validation.sw is not None and _takes_sample_weight(scorer)
             kwargs = {"sample_weight": validation.sw} if weighted else {}
+            y = validation.y
+            if self._placement is not None and y.dtype.kind in "biuf":
+                (y,) = self._on_device(y)  # everything follows X
             with warnings.catch_warnings():
                 # A split of the training data has lost its column names.
                 warnings.filterwarnings(
                     "ignore", message="X does not have valid feature names"
                 )
-                score = float(scorer(self, validation.X_given, validation.y, **kwargs))
+                score = float(scorer(self, validation.X_given, y, **kwargs))
         if math.isnan(score):
             name = "the default score" if self.scoring is None else repr(self.scoring)
             raise ValueError(

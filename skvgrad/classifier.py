@@ -338,8 +338,11 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         return nn.LOSSES["log_loss" if softmax else "binary_log_loss"]
 
     def _default_score(self, raw, validation):
+        # On the host: the labels of raw outputs of any namespace.
         return accuracy_score(
-            validation.y, self._labels(raw), sample_weight=validation.sw
+            validation.y,
+            _to_numpy(self._labels(raw)),
+            sample_weight=_to_numpy(validation.sw),
         )
 
     def _stratify(self, Y):

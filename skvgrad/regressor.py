@@ -17,6 +17,7 @@ from skvgrad.base import (
     BaseMLPAutograd,
     _placement,
     _ravel,
+    _to_numpy,
     partial_fit_available,
     store_params,
 )
@@ -266,8 +267,11 @@ default="squared_error"
         return None if self.loss in ("squared_error", "poisson") else "loss"
 
     def _default_score(self, raw, validation):
+        # On the host: the predictions of raw outputs of any namespace.
         return r2_score(
-            validation.y, self._predictions(raw), sample_weight=validation.sw
+            validation.y,
+            _to_numpy(self._predictions(raw)),
+            sample_weight=_to_numpy(validation.sw),
         )
 
     def _encode_targets(

@@ -366,6 +366,19 @@ def test_early_stopping_and_validation_data_equal_the_numpy_fit(place, task):
         assert_allclose(_numpy(model.coefs_[0]), reference.coefs_[0], rtol=1e-10)
 
 
+@pytest.mark.parametrize(
+    "task, scoring", [("multiclass", "neg_log_loss"), ("regression", "r2")]
+)
+def test_a_scoring_of_ones_own_gets_everything_on_the_device(task, scoring):
+    Estimator, X, y = _task(task)
+    params = dict(hidden_layer_sizes=(6,), max_iter=4, random_state=0)
+    params.update(early_stopping=True, scoring=scoring)
+    reference = Estimator(**params).fit(X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = Estimator(**params).fit(torch.asarray(X), torch.asarray(y))
+    assert_allclose(model.validation_scores_, reference.validation_scores_, rtol=1e-10)
+
+
 def test_a_diverging_fit_names_its_cause_on_another_namespace():
     X, y = make_classification(60, 5, random_state=0)
     params = dict(solver="sgd", momentum=0.9, learning_rate_init=1e6, max_iter=300)

@@ -298,7 +298,7 @@ def _apply(steps, x, convert, rng_seed):
 
 
 @pytest.mark.parametrize("namespace", list(NAMESPACES))
-@settings(max_examples=30)
+@settings(max_examples=settings().max_examples // 3)  # scaled by the profile
 @given(steps=programs(), seed=st.integers(0, 2**16))
 def test_random_programs_have_the_numpy_engines_gradients(namespace, steps, seed):
     note(repr(steps))
