@@ -400,6 +400,9 @@ def _mixed(name, arrays):
     )
 
 
+_NAMESPACES = {}  # array type -> its Array API namespace
+
+
 def _namespace(name, values):
     """The namespace and device of the arrays among ``values`` (Python numbers
     aside); a TypeError naming both when they mix namespaces, a ValueError
@@ -408,21 +411,23 @@ def _namespace(name, values):
         v
         for v in values
         if not isinstance(v, (int, float, np.generic, str, type(None)))
-        and (type(v) is np.ndarray or array_api_compat.is_array_api_obj(v))
+        and (isinstance(v, np.ndarray) or _is_foreign(v))
     ]
-    if len({_library(a) for a in arrays}) > 1 or not all(map(_is_foreign, arrays)):
-        raise _mixed(name, arrays)
-    devices = []
+    kind = type(arrays[0])
+    if not all([type(a) is kind for a in arrays]) or not _is_foreign(arrays[0]):
+        if len({_library(a) for a in arrays}) > 1 or not all(map(_is_foreign, arrays)):
+            raise _mixed(name, arrays)
+    device = arrays[0].device
     for a in arrays:
-        device = array_api_compat.device(a)
-        if device not in devices:
-            devices.append(device)
-    if len(devices) > 1:
-        raise ValueError(
-            f"{name} got arrays on different devices ({devices[0]} and "
-            f"{devices[1]}): move them to one device first."
-        )
-    return array_api_compat.array_namespace(*arrays), devices[0]
+        if a.device != device:
+            raise ValueError(
+                f"{name} got arrays on different devices ({device} and "
+                f"{a.device}): move them to one device first."
+            )
+    xp = _NAMESPACES.get(kind)
+    if xp is None:
+        xp = _NAMESPACES[kind] = array_api_compat.array_namespace(arrays[0])
+    return xp, device
 
 
 def _xp_value(x, xp, device):
@@ -452,11 +457,11 @@ def _seed(grad, like):
 
 def _xp_fit(xp, grad, like):
     """A gradient summed back to the shape of ``like`` and cast to its dtype."""
-    device = array_api_compat.device(like)
     if grad is None:
+        device = like.device
         return xp.zeros(like.shape, dtype=like.dtype, device=device)
     if isinstance(grad, (int, float)):
-        grad = xp.asarray(grad, dtype=like.dtype, device=device)
+        grad = xp.asarray(grad, dtype=like.dtype, device=like.device)
     shape = tuple(like.shape)
     if tuple(grad.shape) != shape:
         extra = grad.ndim - len(shape)
@@ -477,8 +482,23 @@ def _xp_fit(xp, grad, like):
     return grad
 
 
+_PULLS = {}  # (vjp, i, xp, variadic) -> its pull, for operations without options
+
+
 def _xp_pull(vjp, i, xp, kwargs, variadic):
-    """The VJP of input ``i`` of an operation on another namespace."""
+    """The VJP of input ``i`` of an operation on another namespace (made once
+    per VJP, input and namespace when the operation has no options)."""
+    if not kwargs:
+        key = (vjp, i, xp, variadic)
+        pull = _PULLS.get(key)
+        if pull is None:
+            pull = _PULLS[key] = _make_pull(vjp, i, xp, kwargs, variadic)
+        return pull
+    return _make_pull(vjp, i, xp, kwargs, variadic)
+
+
+def _make_pull(vjp, i, xp, kwargs, variadic):
+    """See :func:`_xp_pull`."""
 
     def pull(g, ans, *args):
         like = args[i]
