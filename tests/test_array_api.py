@@ -256,6 +256,45 @@ def test_training_and_prediction_compute_with_torch():
     assert any(name in ("__matmul__", "matmul") for name in calls[fitted:])
 
 
+def test_lbfgs_moves_the_vector_once_each_way_per_evaluation(monkeypatch):
+    """SciPy's vector goes to the device and the gradient comes back: one
+    transfer each way per evaluation of the objective."""
+    import skvgrad.base
+
+    X, y = make_classification(50, 5, random_state=0)
+    evaluations, to_device, to_host = [], [], []
+    lbfgs, on_device = skvgrad.base.optim.lbfgs, skvgrad.base.BaseMLPAutograd._on_device
+    to_numpy = skvgrad.base._to_numpy
+
+    def counted_lbfgs(fun, x0, **kwargs):
+        def counted(x):
+            evaluations.append(1)
+            return fun(x)
+
+        return lbfgs(counted, x0, **kwargs)
+
+    def counted_on_device(self, *arrays, **kwargs):
+        if evaluations and len(arrays) == 1 and arrays[0].ndim == 1:
+            to_device.append(1)
+        return on_device(self, *arrays, **kwargs)
+
+    def counted_to_numpy(array):
+        if evaluations and isinstance(array, torch.Tensor):
+            to_host.append(1)
+        return to_numpy(array)
+
+    monkeypatch.setattr(skvgrad.base.optim, "lbfgs", counted_lbfgs)
+    monkeypatch.setattr(skvgrad.base.BaseMLPAutograd, "_on_device", counted_on_device)
+    monkeypatch.setattr(skvgrad.base, "_to_numpy", counted_to_numpy)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = MLPAutogradClassifier((4,), solver="lbfgs", max_iter=5)
+        model.set_params(random_state=0).fit(torch.asarray(X), torch.asarray(y))
+    # Per evaluation one vector in and one gradient out; per iteration the
+    # callback moves the accepted vector in (coefs_ as its views).
+    assert len(to_host) == len(evaluations)
+    assert len(to_device) == len(evaluations) + model.n_iter_ + 1
+
+
 def test_replay_is_never_used_for_other_namespaces():
     objective = Objective([3, 2], "relu", LOSSES["binary_log_loss"], 0.0)
     vector = torch.zeros(8, dtype=torch.float64)
