@@ -366,6 +366,7 @@ def _size(value):
     return value.size if type(value) is np.ndarray else math.prod(value.shape)
 
 
+_NDARRAY = np.ndarray  # one global lookup in the operations' type checks
 _FOREIGN = {np.ndarray: False}  # type -> whether its instances are foreign arrays
 
 
@@ -728,7 +729,7 @@ def primitive(forward=None, *, into=None):
                 values.append(arg._value)
                 parents.append(arg)
                 where.append(i)
-                if type(arg._value) is not np.ndarray:
+                if type(arg._value) is not _NDARRAY:
                     return _xp_apply(op, args, kwargs)
             else:
                 if type(arg) is not np.ndarray and _is_foreign(arg):
@@ -851,7 +852,7 @@ def _unary_op(forward, vjps):
                 return _recorded_value(forward, (x, *rest), ans, kwargs)
             return ans
         v = x._value
-        if type(v) is not np.ndarray:
+        if type(v) is not _NDARRAY:
             return _xp_apply(op, (x, *rest), kwargs)
         if rest or kwargs:
             plain = _plain(kwargs) if kwargs else kwargs
@@ -888,7 +889,7 @@ def _lean_unary_op(forward, vjps):
             ans = forward(_operand(x))
             return _recorded_value(forward, (x,), ans) if _recorders else ans
         v = x._value
-        if type(v) is not np.ndarray:
+        if type(v) is not _NDARRAY:
             return _xp_apply(op, (x,), {})
         ans = forward(v)
         if type(ans) is not np.ndarray:
@@ -975,11 +976,11 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
         def op(a, b):
             if isinstance(a, Tensor):
                 av = a._value
-                if type(av) is not np.ndarray:
+                if type(av) is not _NDARRAY:
                     return _xp_apply(op, (a, b), {})
                 if isinstance(b, Tensor):
                     bv = b._value
-                    if type(bv) is not np.ndarray:
+                    if type(bv) is not _NDARRAY:
                         return _xp_apply(op, (a, b), {})
                     ans = forward(av, bv)
                     if type(ans) is not np.ndarray:
@@ -1011,7 +1012,7 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                     parents, pulls = (a,), raw_a if exact else fit_a
             elif isinstance(b, Tensor):
                 bv = b._value
-                if type(bv) is not np.ndarray:
+                if type(bv) is not _NDARRAY:
                     return _xp_apply(op, (a, b), {})
                 if type(a) in _NUMBERS:
                     if convert:
