@@ -28,6 +28,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from benchmarks import (  # noqa: E402
     _harness,
+    bench_array_api,
     bench_compare,
     bench_engine,
     bench_fit_digits,
@@ -50,6 +51,7 @@ BENCHMARKS = {
         bench_gemm,
         bench_compare,
         bench_onnx,
+        bench_array_api,
         bench_tabular,
     )
 }

@@ -42,12 +42,21 @@ import joblib
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
+from sklearn import (  # type: ignore[attr-defined]  # exported lazily
+    config_context,
+    get_config,
+)
 from sklearn.base import BaseEstimator
 from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils._array_api import (
+    _is_numpy_namespace,
+    get_namespace_and_device,
+    move_to,
+)
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -58,6 +67,7 @@ from sklearn.utils.validation import (
 )
 
 from skvgrad import nn, optim
+from skvgrad.engine.tensor import _is_foreign
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _S = TypeVar("_S")
@@ -295,6 +305,56 @@ def _targets_in_dtype(Y, dtype, name):
     return converted
 
 
+def _placement(X):
+    """The Array API namespace and device of ``X`` when scikit-learn's
+    ``array_api_dispatch`` is on and ``X`` is not a NumPy array, else None."""
+    if not get_config()["array_api_dispatch"] or sp.issparse(X):
+        return None
+    xp, _, device = get_namespace_and_device(X)
+    return None if _is_numpy_namespace(xp) else (xp, device)
+
+
+def _to_numpy(array):
+    """An array of another Array API namespace as a NumPy array; anything
+    else (None, NumPy arrays, lists, sparse matrices) as it is."""
+    if array is None or type(array) is np.ndarray or not _is_foreign(array):
+        return array
+    return move_to(array, xp=np, device="cpu")
+
+
+def _ravel(array):
+    """An array of another Array API namespace as a 1-D array."""
+    return nn._namespace(array).reshape(array, (-1,))
+
+
+def _numpy_dtype(xp, dtype):
+    """The NumPy dtype of a floating dtype of ``xp``."""
+    return np.dtype(np.float64 if dtype == xp.float64 else np.float32)
+
+
+def _float_dtypes(X):
+    """The floating dtypes X may keep: NumPy's, or its namespace's under
+    ``array_api_dispatch``."""
+    placement = _placement(X)
+    if placement is None:
+        return (np.float64, np.float32)
+    xp = placement[0]
+    return [xp.float64, xp.float32]
+
+
+def _all_finite(arrays):
+    """Whether every value of every array (of any namespace) is finite."""
+    for a in arrays:
+        if type(a) is np.ndarray:
+            if not np.isfinite(a).all():
+                return False
+        else:
+            xp = nn._namespace(a)
+            if not bool(xp.all(xp.isfinite(a))):
+                return False
+    return True
+
+
 PARAMETERS_DOC = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,) or int, default=(100,)
         The number of units of each hidden layer.
@@ -435,6 +495,10 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
 
         return _api_page_template()
 
+    # Fitted state whose type mypy cannot infer through the device moves.
+    coefs_: list[Any]
+    intercepts_: list[Any]
+
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
             "array-like",
@@ -552,13 +616,18 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             )
         return None
 
-    def _raw_predict(self, X):
+    def _raw_predict(self, X, method="predict"):
         """The network's raw outputs on ``X`` (validated here), in chunks of rows.
 
         Computed in the wider of X's and the model's dtypes (float32 only when
-        both are), and never silently non-finite.
+        both are), and never silently non-finite. Arrays of another Array API
+        namespace (under ``array_api_dispatch``) are computed there; ``method``
+        names the caller in the error refusing another namespace than the fit's.
         """
         check_is_fitted(self)
+        if _placement(X) is not None:
+            self._check_array_api_support()
+        self._check_fitted_namespace(X, method)
         X = self._check_X(X)
         if sp.issparse(X):
             X = X.tocsr()
@@ -566,6 +635,14 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             raw = nn.predict(
                 self.coefs_, self.intercepts_, self._network_input(X), self.activation
             )
+        if type(raw) is not np.ndarray:
+            if not _all_finite([raw]):
+                raise ValueError(
+                    "The network's output is not finite for some samples of X: the "
+                    "input values are too large for this model. Scale X the way "
+                    "the training data was scaled."
+                )
+            return raw
         if not np.isfinite(raw).all():
             rows = np.flatnonzero(~np.isfinite(raw).all(axis=1))
             raise ValueError(
@@ -584,13 +661,13 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                 self,
                 X,
                 accept_sparse=["csr", "csc"],
-                dtype=(np.float64, np.float32),
+                dtype=_float_dtypes(X),
                 reset=False,
             )
         X_checked = check_array(
             X,
             accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
+            dtype=_float_dtypes(X),
             estimator=self,
             input_name=name,
         )
@@ -611,9 +688,70 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             y,
             accept_sparse=["csr", "csc"],
             multi_output=True,
-            dtype=(np.float64, np.float32),
+            dtype=_float_dtypes(X),
             reset=reset,
         )
+
+    def _on_device(self, *arrays, placement=None):
+        """NumPy arrays (or lists of them) moved to the fit's namespace and
+        device (``placement``, by default the one of the fit running)."""
+        xp, device = placement or self._placement
+
+        def move(a):
+            if a is None:
+                return None
+            if isinstance(a, list):
+                return [move(item) for item in a]
+            return xp.asarray(a, device=device)
+
+        return tuple([move(a) for a in arrays])
+
+    def _check_fitted_namespace(self, X, method):
+        """Refuse ``X`` of another namespace or device than the fitted model's,
+        with scikit-learn's "must use the same namespace" message."""
+        if sp.issparse(X):
+            return
+        if get_config()["array_api_dispatch"]:
+            fitted_xp, _, fitted_device = get_namespace_and_device(self.coefs_[0])
+            xp, _, device = get_namespace_and_device(X)
+            if _is_numpy_namespace(xp) and _is_numpy_namespace(fitted_xp):
+                return
+            if xp != fitted_xp or device != fitted_device:
+                what = (
+                    f"Array namespaces used during fit ({fitted_xp.__name__}) and "
+                    f"{method} ({xp.__name__}) differ."
+                    if xp != fitted_xp
+                    else f"Devices used during fit ({fitted_device}) and {method} "
+                    f"({device}) differ."
+                )
+                raise ValueError(
+                    f"Inputs passed to {type(self).__name__}.{method}() must use "
+                    "the same namespace and the same device as those passed to "
+                    f"fit(). {what} Move the estimator to X's namespace and device "
+                    "with sklearn.utils._array_api.move_estimator_to(estimator, "
+                    "xp, device)."
+                )
+        elif _is_foreign(self.coefs_[0]):
+            library = type(self.coefs_[0]).__module__.partition(".")[0]
+            raise ValueError(
+                f"Inputs passed to {type(self).__name__}.{method}() must use the "
+                "same namespace and the same device as those passed to fit(): the "
+                f"model holds {library} arrays, and array API dispatch is off. "
+                "Enable it with sklearn.config_context(array_api_dispatch=True), "
+                "or move the model to NumPy with "
+                "sklearn.utils._array_api.move_estimator_to(estimator, numpy, "
+                '"cpu").'
+            )
+
+    def _check_array_api_support(self):
+        """Refuse Array API inputs where the estimator does not support them."""
+        if not self.__sklearn_tags__().array_api_support:
+            raise TypeError(
+                f"{type(self).__name__} does not support Array API inputs (arrays "
+                "other than NumPy's under array_api_dispatch=True): convert them "
+                "to NumPy arrays, or use MLPAutogradClassifier / "
+                "MLPAutogradRegressor."
+            )
 
     def _front(self):
         """Hook: an :class:`skvgrad.nn.InputEmbedding` before the first layer, or
@@ -628,6 +766,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags
 
     # Copying and saving: a copy stores nothing, cloudpickle (joblib's worker
@@ -659,7 +798,18 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         return super().__getstate__()
 
     def _check_saveable(self, fmt):
-        """Refuse to be saved in ``fmt`` with a callable it cannot load back."""
+        """Refuse to be saved in ``fmt`` with a callable it cannot load back, or
+        with arrays of another namespace than NumPy (which would load only
+        where that library and device are)."""
+        coefs = self.__dict__.get("coefs_")
+        if coefs and _is_foreign(coefs[0]):
+            library = type(coefs[0]).__module__.partition(".")[0]
+            raise TypeError(
+                f"Cannot save a model whose arrays are {library} arrays: move it to "
+                "NumPy first, with sklearn.utils._array_api.move_estimator_to("
+                'model, numpy, "cpu"), then save the moved model (it predicts '
+                "the same)."
+            )
         for what in ("activation", "loss"):
             value = getattr(self, what, None)
             if callable(value):
@@ -732,7 +882,15 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         """X_val, Y_val (encoded), y_val and sample_weight_val, checked before
         training, each named in its errors."""
         X_val, y_val, sw_val = validation
-        X_checked = self._check_X(X_val, name="X_val").astype(dtype, copy=False)
+        X_checked = self._check_X(X_val, name="X_val")
+        if self._placement is None:
+            X_checked = X_checked.astype(dtype, copy=False)
+        else:  # dtype is the NumPy twin of the model's
+            xp = self._placement[0]
+            wanted = xp.float64 if dtype == np.float64 else xp.float32
+            if X_checked.dtype != wanted:
+                X_checked = xp.astype(X_checked, wanted)
+            y_val, sw_val = _to_numpy(y_val), _to_numpy(sw_val)
         if not sp.issparse(y_val):
             y_val = np.asarray(y_val)
             if y_val.ndim == 2 and y_val.shape[1] == 1:
@@ -767,6 +925,8 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             if (sw_val < 0).any():
                 raise ValueError("Negative values in data passed to sample_weight_val.")
             _check_weight_range(sw_val, "sample_weight_val")
+        if self._placement is not None:
+            Y_val, sw_val = self._on_device(Y_val, sw_val)
         return _Validation(X_checked, Y_val, y_val, sw_val, X_val)
 
     # Training ------------------------------------------------------------------------
@@ -780,6 +940,8 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             self, "_parent_callback_ctx"
         )
         ctx = self._init_callback_context(max_subtasks=n_tasks) if observed else None
+        if _placement(X) is not None:
+            self._check_array_api_support()
         before = self.__dict__.copy()
         try:
             self._train(X, y, sample_weight, incremental, classes, validation, ctx)
@@ -799,6 +961,15 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             not self.warm_start and not incremental
         )
         X_given, y_given = X, y
+        placement = _placement(X)
+        if not first_fit:
+            self._check_fitted_namespace(X, "partial_fit" if incremental else "fit")
+        if placement is not None:
+            # Targets and weights are checked and encoded on the host, then
+            # moved to X's namespace and device with the data.
+            y, sample_weight = _to_numpy(y), _to_numpy(sample_weight)
+            self._targets_on_host()
+        self._placement = placement
         X, y = self._check_X_y(X, y, reset=first_fit)
         if y.ndim == 2 and y.shape[1] == 1 and not sp.issparse(y):
             y = column_or_1d(y, warn=True)
@@ -808,11 +979,18 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         if not first_fit:
             self._check_output_layer(incremental)
         dtype = X.dtype if first_fit else self.coefs_[0].dtype
-        X = X.astype(dtype, copy=False)
+        if placement is None:
+            X = X.astype(dtype, copy=False)
+        else:
+            xp = placement[0]
+            if X.dtype != dtype:
+                X = xp.astype(X, dtype)
+            dtype = _numpy_dtype(xp, dtype)
         if sp.issparse(X):
             X = X.tocsr()
         Y = _targets_in_dtype(Y, dtype, "y")
-        sample_weight = self._check_weights(sample_weight, X, y, dtype)
+        with config_context(array_api_dispatch=False):  # on the host
+            sample_weight = self._check_weights(sample_weight, X, y, dtype)
         front = self._front()
         n_inputs = X.shape[1] if front is None else front.n_outputs
         layer_units = [n_inputs, *hidden, Y.shape[1]]
@@ -821,6 +999,10 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             self._initialize(layer_units, rng, dtype, Y, sample_weight)
             if front is not None:
                 self.front_params_ = front.init(rng, dtype)
+            if placement is not None:  # NumPy's draws, moved to the device
+                self.coefs_, self.intercepts_ = self._on_device(
+                    self.coefs_, self.intercepts_, placement=placement
+                )
         elif [c.shape[0] for c in self.coefs_] + [self.n_outputs_] != layer_units:
             raise ValueError(
                 "The network's layers do not match: the fitted model has layer "
@@ -829,6 +1011,9 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             )
         if validation is not None:
             validation = self._check_validation(validation, dtype)
+        if placement is not None:
+            Y, sample_weight = self._on_device(Y, sample_weight)
+            self._targets_on_device(placement)
         self._objective = nn.Objective(
             layer_units,
             self.activation,
@@ -849,10 +1034,10 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                 self._fit_stochastic(
                     X, Y, y, sample_weight, rng, incremental, validation, hooks
                 )
-            if not all(np.isfinite(p).all() for p in self.coefs_ + self.intercepts_):
+            if not _all_finite(self.coefs_ + self.intercepts_):
                 self._raise_diverged(X, Y, sample_weight)
         finally:
-            del self._objective
+            del self._objective, self._placement
         hooks.end(root=True)
 
     def _check_output_layer(self, incremental):
@@ -895,11 +1080,16 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         """The weights, the intercepts, then the front's parameters, raveled into
         one new vector."""
         params = self.coefs_ + self.intercepts_ + getattr(self, "front_params_", [])
+        if type(params[0]) is not np.ndarray:  # another Array API namespace
+            xp = nn._namespace(params[0])
+            return xp.concat([xp.reshape(p, (-1,)) for p in params])
         return np.concatenate([p.ravel() for p in params])
 
     def _set_params(self, vector):
         """Make ``coefs_`` and ``intercepts_`` (and ``front_params_``) views of a
         parameter vector."""
+        if self._placement is not None and type(vector) is np.ndarray:
+            (vector,) = self._on_device(vector)  # from SciPy's L-BFGS
         self.coefs_, self.intercepts_ = self._objective.params(vector)
         if self._objective.front is not None:
             self.front_params_ = self._objective.front_params(vector)
@@ -913,9 +1103,12 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         evaluated: dict[str, Any] = {}
 
         def fun(x):
-            data, penalty, grad = self._objective(x, X, Y, sample_weight)
+            # On another namespace: SciPy's vector moved to the device and the
+            # gradient back, one transfer each way per evaluation.
+            on_device = x if self._placement is None else self._on_device(x)[0]
+            data, penalty, grad = self._objective(on_device, X, Y, sample_weight)
             evaluated.update(x=x, loss=self._reported_loss(data, penalty))
-            return data + penalty, grad
+            return data + penalty, _to_numpy(grad)
 
         curve = []
         self.n_iter_ = 0
@@ -936,7 +1129,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             hooks.begin()
             return stop
 
-        flat = self._parameter_vector()
+        flat = _to_numpy(self._parameter_vector())
         with (
             self._progress(self.max_iter) as report,
             np.errstate(over="ignore", invalid="ignore", divide="ignore"),
@@ -1077,14 +1270,20 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
         never written to afterwards (``coefs_`` and the early-stopping best
         may be views of it).
         """
-        work = flat.copy()
-        grad = np.empty_like(work)
-        batches = _Batches(X, Y, sample_weight)
+        if type(flat) is np.ndarray:
+            work = flat.copy()
+            grad = np.empty_like(work)
+            weight_of = functools.partial(_total, np)
+        else:  # another Array API namespace
+            xp = nn._namespace(flat)
+            work, grad = xp.asarray(flat, copy=True), xp.empty_like(flat)
+            weight_of = functools.partial(_total, xp)
+        batches = _Batches(X, Y, sample_weight, self._placement)
         accumulated = total = 0.0
         for batch in gen_batches(X.shape[0], batch_size):
             idx = batch if order is None else order[batch]
             X_batch, Y_batch, sw = batches.take(idx)
-            weight = batch.stop - batch.start if sw is None else float(sw.sum())
+            weight = batch.stop - batch.start if sw is None else weight_of(sw)
             if weight == 0:
                 continue  # nothing to learn from, and no loss to divide
             loss = self._train_step(work, grad, optimizer, X_batch, Y_batch, sw)
@@ -1126,13 +1325,33 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
 
     def _split_validation(self, X, Y, y, sample_weight, rng):
         """Hold out ``validation_fraction`` of the data, as scikit-learn's MLP."""
-        arrays = [X, Y, y] + ([] if sample_weight is None else [sample_weight])
-        parts = train_test_split(
-            *arrays,
-            random_state=rng,
-            test_size=self.validation_fraction,
-            stratify=self._stratify(Y),
-        )
+        if self._placement is not None:
+            # The rows are drawn on the host (the same draws as for NumPy
+            # arrays) and gathered on the device.
+            xp, device = self._placement
+            train, test = train_test_split(
+                np.arange(X.shape[0]),
+                random_state=rng,
+                test_size=self.validation_fraction,
+                stratify=self._stratify(_to_numpy(Y)),
+            )
+            rows = [xp.asarray(index, device=device) for index in (train, test)]
+            parts = []
+            for a in [X, Y, y] + ([] if sample_weight is None else [sample_weight]):
+                for index, on_device in zip((train, test), rows):
+                    parts.append(
+                        a[index]
+                        if type(a) is np.ndarray
+                        else xp.take(a, on_device, axis=0)
+                    )
+        else:
+            arrays = [X, Y, y] + ([] if sample_weight is None else [sample_weight])
+            parts = train_test_split(
+                *arrays,
+                random_state=rng,
+                test_size=self.validation_fraction,
+                stratify=self._stratify(Y),
+            )
         X_train, X_val, Y_train, Y_val, _, y_val = parts[:6]
         sw_train, sw_val = (None, None) if sample_weight is None else parts[6:]
         if X_val.shape[0] < 2:
@@ -1149,7 +1368,9 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
     def _validation_loss(self, raw, validation):
         """The weighted mean loss of raw outputs on validation data (no penalty)."""
         weight_sum = (
-            len(validation.Y) if validation.sw is None else float(validation.sw.sum())
+            validation.Y.shape[0]
+            if validation.sw is None
+            else _total(nn._namespace(validation.sw), validation.sw)
         )
         data = self._objective.loss(
             raw, validation.Y, validation.sw, scale=1.0 / weight_sum
@@ -1176,12 +1397,15 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
             # As scikit-learn calls a scorer: weights only to one that takes them.
             weighted = validation.sw is not None and _takes_sample_weight(scorer)
             kwargs = {"sample_weight": validation.sw} if weighted else {}
+            y = validation.y
+            if self._placement is not None and y.dtype.kind in "biuf":
+                (y,) = self._on_device(y)  # everything follows X
             with warnings.catch_warnings():
                 # A split of the training data has lost its column names.
                 warnings.filterwarnings(
                     "ignore", message="X does not have valid feature names"
                 )
-                score = float(scorer(self, validation.X_given, validation.y, **kwargs))
+                score = float(scorer(self, validation.X_given, y, **kwargs))
         if math.isnan(score):
             name = "the default score" if self.scoring is None else repr(self.scoring)
             raise ValueError(
@@ -1213,8 +1437,10 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
     def _divergence_cause(self, X, Y, sample_weight):
         """What made training diverge, found at the last parameters that were
         finite: the penalty, the loss function or the targets, else X's scale
-        (or the learning rate)."""
-        dtype = self.coefs_[0].dtype
+        (or the learning rate). Found on the host for other namespaces."""
+        vector = _to_numpy(self._parameter_vector())
+        X, Y, sample_weight = _to_numpy(X), _to_numpy(Y), _to_numpy(sample_weight)
+        dtype = vector.dtype
         weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
         with np.errstate(all="ignore"):
             # The penalty's gradient is alpha * W / sum(w), and Adam squares it:
@@ -1233,7 +1459,7 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
                     "weights: its value or its gradient overflows. Use a smaller "
                     "alpha" + (", or larger sample weights." if small else ".")
                 )
-            raw = self._objective.outputs(self._parameter_vector(), X)
+            raw = self._objective.outputs(vector, X)
             loss = self._objective.loss(raw, Y, sample_weight, scale=1.0)
             if not np.isfinite(loss):
                 # Not finite where the network answers 0 too: the targets (or
@@ -1331,6 +1557,24 @@ class BaseMLPAutograd(CallbackSupportMixin, BaseEstimator):
     def _output_activation(self):
         """The name of the output layer in :data:`skvgrad.nn.OUTPUTS`."""
         raise NotImplementedError
+
+    def _targets_on_host(self):
+        """Hook: fitted target attributes as NumPy arrays, for encoding targets
+        on the host (nothing here)."""
+
+    def _targets_on_device(self, placement):
+        """Hook: fitted target attributes moved to the fit's namespace and
+        device (nothing here)."""
+
+    def _score_on_host(self, X, y, sample_weight, metric):
+        """``metric`` of the predictions on ``X`` (of another namespace), on the
+        host in float64: a Python float equal to the NumPy fit's score."""
+        predicted = _to_numpy(self.predict(X))
+        if predicted.dtype.kind == "f":
+            predicted = predicted.astype(np.float64)
+        y, sample_weight = _to_numpy(y), _to_numpy(sample_weight)
+        with config_context(array_api_dispatch=False):
+            return float(metric(y, predicted, sample_weight=sample_weight))
 
     def _loss(self):
         """The reduced training loss (see :class:`skvgrad.nn.Objective`)."""
@@ -1479,18 +1723,29 @@ def _shuffled(order, rng):
     return order[indices]
 
 
-class _Batches:
-    """Mini-batches of the training data, gathered into buffers made once."""
+def _total(xp, values):
+    """The sum of an array of another namespace, as a Python float."""
+    return float(xp.sum(values))
 
-    def __init__(self, X, Y, sample_weight):
+
+class _Batches:
+    """Mini-batches of the training data, gathered into buffers made once (on
+    another Array API namespace, ``placement``, gathered there)."""
+
+    def __init__(self, X, Y, sample_weight, placement=None):
         self.arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
         self.weighted = sample_weight is not None
         self.buffers = {}  # batch size -> one buffer per array
+        self.placement = placement
 
     def take(self, idx):
         """X, Y and the sample weights (or None) of the rows ``idx``."""
         if isinstance(idx, slice):
             parts = [a[idx] for a in self.arrays]
+        elif self.placement is not None:
+            xp, device = self.placement
+            rows = xp.asarray(idx, device=device)
+            parts = [xp.take(a, rows, axis=0) for a in self.arrays]
         else:
             buffers = self.buffers.get(len(idx))
             if buffers is None:

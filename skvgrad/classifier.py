@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import ClassifierMixin
+from sklearn.externals import array_api_compat
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
@@ -30,6 +31,9 @@ from skvgrad.base import (
     RandomState,
     Scoring,
     _fit_context,
+    _placement,
+    _ravel,
+    _to_numpy,
     partial_fit_available,
     store_params,
 )
@@ -89,6 +93,9 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
     >>> clf.score(X, y) > 0.95
     True
     """
+
+    classes_: Any  # NumPy, or X's namespace for numeric labels under dispatch
+    _target_type: str
 
     _parameter_constraints: dict = {
         **BaseMLPAutograd._parameter_constraints,
@@ -204,8 +211,10 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         >>> bool(np.all((clf.decision_function(X) > 0) == (clf.predict(X) == 1)))
         True
         """
-        raw = self._raw_predict(X)
-        return raw.ravel() if self._target_type == "binary" else raw
+        raw = self._raw_predict(X, "decision_function")
+        if self._target_type != "binary":
+            return raw
+        return raw.ravel() if type(raw) is np.ndarray else _ravel(raw)
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
         """Probability of each class for each sample.
@@ -231,7 +240,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         >>> clf.predict_proba(X[:1]).round(2)
         array([[1., 0., 0.]])
         """
-        return self._probabilities(self._raw_predict(X), log=False)
+        return self._probabilities(self._raw_predict(X, "predict_proba"), log=False)
 
     def predict_log_proba(self, X: ArrayLike) -> NDArray[np.floating[Any]]:
         """Logarithm of :meth:`predict_proba`.
@@ -262,7 +271,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         >>> np.allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X))
         True
         """
-        return self._probabilities(self._raw_predict(X), log=True)
+        return self._probabilities(self._raw_predict(X, "predict_log_proba"), log=True)
 
     def predict(self, X: ArrayLike) -> NDArray[Any]:
         """Predict class labels (an indicator matrix for multilabel models).
@@ -291,7 +300,7 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         """
         labels = self._labels(self._raw_predict(X))
         sparse = getattr(self, "_sparse_targets", False)  # absent in older files
-        return sp.csr_matrix(labels) if sparse else labels
+        return sp.csr_matrix(_to_numpy(labels)) if sparse else labels
 
     def score(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
@@ -324,6 +333,8 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         >>> clf.set_params(max_iter=1000).fit(X, y).score(X, y) > 0.95
         True
         """
+        if _placement(X) is not None:
+            return self._score_on_host(X, y, sample_weight, accuracy_score)
         return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
@@ -353,8 +364,11 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         return nn.LOSSES["log_loss" if softmax else "binary_log_loss"]
 
     def _default_score(self, raw, validation):
+        # On the host: the labels of raw outputs of any namespace.
         return accuracy_score(
-            validation.y, self._labels(raw), sample_weight=validation.sw
+            validation.y,
+            _to_numpy(self._labels(raw)),
+            sample_weight=_to_numpy(validation.sw),
         )
 
     def _stratify(self, Y):
@@ -430,46 +444,88 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         strictly inside (0, 1): where the logistic rounds to 0 or 1, they are
         the nearest number inside. The log is ``log(proba)``, computed from the
         logits where the probability is below 0.5: the same to the last bit
-        where the probability is a normal number, and exact below.
+        where the probability is a normal number, and exact below. Computed in
+        the namespace of ``raw``, on its device.
         """
+        xp = nn._namespace(raw)
         multiclass = self._target_type == "multiclass"
-        if self._target_type == "binary" and len(self.classes_) == 1:
-            return np.zeros_like(raw) if log else np.ones_like(raw)
+        if self._target_type == "binary" and self.classes_.shape[0] == 1:
+            return xp.zeros_like(raw) if log else xp.ones_like(raw)
         output = nn.OUTPUTS[self.out_activation_]
+        finfo = np.finfo(np.float64 if raw.dtype == xp.float64 else np.float32)
+        inside = (float(finfo.smallest_subnormal), float(1 - finfo.epsneg))
         if multiclass:
             proba = output(raw)
         elif self._target_type == "binary":
-            proba = np.hstack([output(-raw), output(raw)])
+            proba = xp.concat([output(-raw), output(raw)], axis=1)
         else:
-            inside = (
-                np.finfo(raw.dtype).smallest_subnormal,
-                np.nextafter(raw.dtype.type(1), 0),
-            )
-            proba = np.clip(output(raw), *inside)
+            proba = xp.clip(output(raw), *inside)
         if not log:
             return proba
         if multiclass:
             exact = engine.log_softmax(raw, axis=1)
         elif self._target_type == "binary":
-            exact = np.hstack([engine.log_sigmoid(-raw), engine.log_sigmoid(raw)])
+            exact = xp.concat(
+                [engine.log_sigmoid(-raw), engine.log_sigmoid(raw)], axis=1
+            )
         else:
-            exact = np.clip(engine.log_sigmoid(raw), *np.log(inside))
-        with np.errstate(divide="ignore"):
-            log_proba = np.log(proba)  # -inf where a probability underflows to 0
-        small = (proba < 0.5) & (proba > 0)
-        log_proba[small] = exact[small]
-        return log_proba
+            exact = xp.clip(engine.log_sigmoid(raw), *map(math.log, inside))
+        positive = proba > 0
+        log_proba = xp.where(
+            positive,
+            xp.log(xp.where(positive, proba, xp.ones_like(proba))),
+            xp.full_like(proba, -math.inf),
+        )
+        return xp.where((proba < 0.5) & positive, exact, log_proba)
 
     def _labels(self, raw):
         """Predicted labels from raw outputs: MLPClassifier's rule, a probability
         above 0.5 (of each label, for multilabel targets) or the largest."""
+        if type(raw) is not np.ndarray:
+            return self._labels_on_namespace(raw)
         if self._target_type == "multilabel-indicator":
             low, high = self._label_values
             return np.where(engine.sigmoid(raw) > 0.5, high, low)
         if self._target_type == "binary":
-            positive = (engine.sigmoid(raw[:, 0]) > 0.5) & (len(self.classes_) == 2)
+            positive = (engine.sigmoid(raw[:, 0]) > 0.5) & (self.classes_.shape[0] == 2)
             return self.classes_[positive.astype(np.intp)]
         return self.classes_[np.argmax(engine.softmax(raw, axis=1), axis=1)]
+
+    def _labels_on_namespace(self, raw):
+        """:meth:`_labels` on another Array API namespace: the choice on its
+        device; numeric labels taken there, others (strings) on the host."""
+        xp = nn._namespace(raw)
+        if self._target_type == "multilabel-indicator":
+            chosen = engine.sigmoid(raw) > 0.5
+            low, high = self._label_values
+            if np.asarray(high).dtype.kind not in "biuf":
+                return np.where(_to_numpy(chosen), high, low)
+            device = array_api_compat.device(raw)
+            low, high = (
+                xp.asarray(v.item(), device=device)
+                for v in (np.asarray(low), np.asarray(high))
+            )
+            return xp.where(chosen, high, low)
+        if self._target_type == "binary":
+            positive = engine.sigmoid(raw[:, 0]) > 0.5
+            if self.classes_.shape[0] == 1:
+                positive = positive & False
+            index = xp.astype(positive, xp.int64)
+        else:
+            index = xp.argmax(engine.softmax(raw, axis=1), axis=1)
+        if type(self.classes_) is np.ndarray:  # labels NumPy cannot move
+            return self.classes_[_to_numpy(index)]
+        return xp.take(self.classes_, index)
+
+    def _targets_on_host(self):
+        if hasattr(self, "classes_"):
+            self.classes_ = _to_numpy(self.classes_)
+
+    def _targets_on_device(self, placement):
+        # Numeric classes follow X, as in scikit-learn's classifiers; other
+        # labels (strings) stay NumPy arrays.
+        if self.classes_.dtype.kind in "biuf":
+            (self.classes_,) = self._on_device(self.classes_, placement=placement)
 
     def _encode_targets(
         self, y, *, fitting, reset=False, incremental=False, classes=None, name="y"

@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import DTypeLike, NDArray
 from scipy.special import xlogy
+from sklearn.externals import array_api_compat
 
 from skvgrad import engine
 from skvgrad.engine import Tensor, kernels
@@ -90,6 +91,20 @@ _FUSED["logistic"] = (kernels.sigmoid, kernels.sigmoid_grad)
 """Activations for ``dense``: the engine's kernels, applied in place to the
 pre-activation, with the VJP computed from the output (as hand-written
 backpropagation computes it)."""
+
+
+def _on_namespace(activation):
+    """The forward ``f(xp, z)`` and VJP ``vjp(xp, g, ans, z)`` of a fused
+    activation on another Array API namespace: the engine's own declarations."""
+    if activation == "identity":
+        return (lambda xp, z: z), (lambda xp, g, ans, z: g)
+    forward, vjp = ACTIVATIONS[activation].declaration.xp  # type: ignore[attr-defined]  # a primitive's
+    return forward, vjp
+
+
+def _namespace(x):
+    """The Array API namespace of an array that is not NumPy's."""
+    return array_api_compat.array_namespace(x)
 
 
 def _column_sums(g, out=None):
@@ -167,6 +182,8 @@ def dense(h: Array, W: Array, b: Array, activation: str) -> Result:
     >>> check_grad(lambda W: dense(h, W, b, "logistic").sum(), W) < 1e-8
     True
     """
+    if type(W) is not np.ndarray:  # another Array API namespace
+        return _dense_on_namespace(h, W, b, activation)
     forward, backward = _FUSED[activation]
     z = h @ W  # a NumPy array, also for sparse h
     z += b
@@ -182,6 +199,26 @@ def dense(h: Array, W: Array, b: Array, activation: str) -> Result:
         lambda g: grad_z(g) @ W.T,
         lambda g: h.T @ grad_z(g),
         lambda g: _column_sums(grad_z(g)),
+    )
+
+
+def _dense_on_namespace(h, W, b, activation):
+    """:func:`dense` on arrays of another Array API namespace."""
+    xp = _namespace(W)
+    forward, backward = _on_namespace(activation)
+    z = h @ W + b
+    a = forward(xp, z)
+    memo: list[Any] = []
+
+    def grad_z(g):
+        if not memo:
+            memo.append(backward(xp, g, a, z))
+        return memo[0]
+
+    return a, (
+        lambda g: grad_z(g) @ xp.matrix_transpose(W),
+        lambda g: xp.matrix_transpose(h) @ grad_z(g),
+        lambda g: xp.sum(grad_z(g), axis=0),
     )
 
 
@@ -203,11 +240,19 @@ pre-activation) to predictions (values, rates or probabilities)."""
 
 def _weighted(per_row, sample_weight):
     """Sum of ``per_row`` weighted by ``sample_weight`` (unit weights if None)."""
-    return per_row.sum() if sample_weight is None else per_row @ sample_weight
+    if sample_weight is None:
+        if type(per_row) is np.ndarray or isinstance(per_row, Tensor):
+            return per_row.sum()
+        return _namespace(per_row).sum(per_row)
+    return per_row @ sample_weight
 
 
 def _scaled(delta, sample_weight, g, scale):
     """``delta * w * g * scale`` of a reduced loss, in place in ``delta``."""
+    if type(delta) is not np.ndarray:
+        if sample_weight is not None:
+            delta = delta * sample_weight[:, None]
+        return delta * (g * scale)
     if sample_weight is not None:
         delta *= sample_weight[:, np.newaxis]
     delta *= g * scale
@@ -215,7 +260,10 @@ def _scaled(delta, sample_weight, g, scale):
 
 
 def _reduced_vjp(fill, z, sample_weight, scale):
-    """The VJP of a reduced loss: ``fill`` writes its unweighted gradient."""
+    """The VJP of a reduced loss: ``fill`` writes its unweighted gradient (on
+    another namespace than NumPy, ``fill(None)`` returns it)."""
+    if type(z) is not np.ndarray:
+        return lambda g: _scaled(fill(None), sample_weight, g, scale)
     return lambda g: _scaled(fill(np.empty_like(z)), sample_weight, g, scale)
 
 
@@ -235,6 +283,8 @@ def _loss_into(parts):
 
 def _log_loss_parts(z, Y, sample_weight, output):
     """The summed log-loss, and the filler of its gradient ``p - Y``."""
+    if type(z) is not np.ndarray:
+        return _log_loss_on_namespace(_namespace(z), z, Y, sample_weight, output)
     if output == "softmax":
         m = np.max(z, axis=1, keepdims=True)
         e = np.exp(z - m)  # finite logits: training stops at the first non-finite
@@ -254,6 +304,27 @@ def _log_loss_parts(z, Y, sample_weight, output):
             kernels.sigmoid(z, out=out)
         out -= Y
         return out
+
+    return total, fill
+
+
+def _log_loss_on_namespace(xp, z, Y, sample_weight, output):
+    """:func:`_log_loss_parts` on another Array API namespace."""
+    if output == "softmax":
+        m = xp.max(z, axis=1, keepdims=True)
+        e = xp.exp(z - m)
+        s = xp.sum(e, axis=1, keepdims=True)
+        normalizer = xp.log(s) + m
+    else:
+        normalizer = engine.softplus(z)
+    if sample_weight is None:
+        total = xp.sum(normalizer) - xp.sum(Y * z)
+    else:
+        per_row = xp.sum(normalizer, axis=1) - xp.sum(Y * z, axis=1)
+        total = per_row @ sample_weight
+
+    def fill(out):
+        return (e / s if output == "softmax" else engine.sigmoid(z)) - Y
 
     return total, fill
 
@@ -294,9 +365,16 @@ def log_loss(
 def _squared_error_parts(z, Y, sample_weight):
     """Half the summed squared error, and the filler of its gradient ``z - Y``."""
     residual = z - Y
-    total = 0.5 * _weighted((residual * residual).sum(axis=1), sample_weight)
+    squares = residual * residual
+    if type(z) is np.ndarray:
+        squares = squares.sum(axis=1)
+    else:
+        squares = _namespace(z).sum(squares, axis=1)
+    total = 0.5 * _weighted(squares, sample_weight)
 
     def fill(out):
+        if out is None:
+            return residual
         np.copyto(out, residual)
         return out
 
@@ -324,6 +402,14 @@ def squared_error(
 
 def _poisson_parts(z, Y, sample_weight):
     """The summed half Poisson deviance, and the filler of its gradient."""
+    if type(z) is not np.ndarray:
+        xp = _namespace(z)
+        rate = xp.exp(z)
+        positive = Y > 0
+        y_log_y = xp.where(positive, Y * xp.log(xp.where(positive, Y, 1.0)), 0.0)
+        per_entry = rate - Y * z + y_log_y - Y
+        total = _weighted(xp.sum(per_entry, axis=1), sample_weight)
+        return total, lambda out: rate - Y
     rate = np.exp(z)
     per_entry = rate - Y * z + xlogy(Y, Y) - Y
     total = _weighted(per_entry.sum(axis=1), sample_weight)
@@ -563,7 +649,14 @@ def _drop_backward(grads, g, ans, h, rate, random_state, memo):
 def _dropout_scale(h, rate, random_state):
     """A fresh mask of kept units, scaled by ``1 / (1 - rate)``, in h's dtype."""
     keep = 1.0 - rate
-    mask = random_state.random_sample(h.shape) < keep
+    mask = random_state.random_sample(tuple(h.shape)) < keep
+    if type(h) is not np.ndarray:  # the same draws, moved to h's device
+        xp = _namespace(h)
+        device = array_api_compat.device(h)
+        scale = (mask / keep).astype(
+            np.float64 if h.dtype == xp.float64 else np.float32
+        )
+        return xp.asarray(scale, device=device)
     return (mask / keep).astype(h.dtype)
 
 
@@ -688,6 +781,8 @@ def predict(
            [12.]])
     """
     fused = isinstance(activation, str) and activation in _FUSED
+    if type(coefs[0]) is not np.ndarray:  # another Array API namespace
+        return _predict_on_namespace(coefs, intercepts, X, activation)
     if fused and X.shape[0] <= chunk_rows:  # one chunk: no buffer to reuse
         apply, h = _FUSED[activation][0], X  # type: ignore[index]  # a name
         for i, (W, b) in enumerate(zip(coefs, intercepts)):
@@ -721,6 +816,28 @@ def predict(
     return raw
 
 
+def _predict_on_namespace(coefs, intercepts, X, activation):
+    """:func:`predict` on arrays of another Array API namespace: in the wider
+    of X's and the parameters' dtypes, on their device."""
+    xp = _namespace(coefs[0])
+    dtype = xp.result_type(X.dtype, coefs[0].dtype)
+    h = X if X.dtype == dtype else xp.astype(X, dtype)
+    fused = isinstance(activation, str) and activation in _FUSED
+    if not fused:
+        params = [xp.astype(p, dtype) for p in coefs + intercepts]
+        n = len(coefs)
+        return forward(params[:n], params[n:], h, activation)
+    apply = _on_namespace(activation)[0]
+    last = len(coefs) - 1
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        if W.dtype != dtype:
+            W, b = xp.astype(W, dtype), xp.astype(b, dtype)
+        h = h @ W + b
+        if i < last:
+            h = apply(xp, h)
+    return h
+
+
 def unpack(vector: Array, shapes: Sequence[tuple[int, ...]]) -> list[Any]:
     """Views of consecutive pieces of ``vector`` with the given shapes.
 
@@ -732,9 +849,13 @@ def unpack(vector: Array, shapes: Sequence[tuple[int, ...]]) -> list[Any]:
     [(2, 2), (3,)]
     """
     views, start = [], 0
+    reshape = None if type(vector) is np.ndarray else _namespace(vector).reshape
     for shape in shapes:
         end = start + math.prod(shape)
-        views.append(vector[start:end].reshape(shape))
+        if reshape is None:
+            views.append(vector[start:end].reshape(shape))
+        else:
+            views.append(reshape(vector[start:end], tuple(shape)))
         start = end
     return views
 
@@ -891,6 +1012,8 @@ class Objective:
         grad : ndarray of the shape and dtype of ``vector``
             The gradient of ``data + penalty`` (``grad`` itself when given).
         """
+        if type(vector) is not np.ndarray:
+            return self._on_namespace(vector, X, Y, sample_weight, grad)
         weight_sum = X.shape[0] if sample_weight is None else float(sample_weight.sum())
         scale = np.asarray(1.0 / weight_sum, vector.dtype)
         if grad is None:
@@ -915,6 +1038,32 @@ class Objective:
             penalty = 0.5 * factor * float(np.dot(weights, weights))
             grad[: self.n_weights] += factor * weights
         return float(data), penalty, grad
+
+    def _on_namespace(self, vector, X, Y, sample_weight, grad):
+        """:meth:`__call__` on arrays of another Array API namespace: on the
+        graph, in that namespace and on its device."""
+        xp = _namespace(vector)
+        device = array_api_compat.device(vector)
+        weight_sum = (
+            X.shape[0] if sample_weight is None else float(xp.sum(sample_weight))
+        )
+        scale = xp.asarray(1.0 / weight_sum, dtype=vector.dtype, device=device)
+        leaves = [Tensor(view) for view in unpack(vector, self.shapes)]
+        data = self.data(leaves, X, Y, sample_weight, scale)
+        data.backward()
+        flat = xp.concat([xp.reshape(leaf.grad, (-1,)) for leaf in leaves])
+        penalty = 0.0
+        if self.alpha:
+            weights = vector[: self.n_weights]
+            factor = self.alpha / weight_sum
+            penalty = 0.5 * factor * float(xp.sum(weights * weights))
+            flat = xp.concat(
+                [flat[: self.n_weights] + factor * weights, flat[self.n_weights :]]
+            )
+        if grad is None:
+            return float(data.value), penalty, flat
+        grad[...] = flat
+        return float(data.value), penalty, grad
 
     def _unpacked(self, vector):
         """The views of ``vector`` in the parameters' shapes (kept for reuse)."""

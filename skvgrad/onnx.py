@@ -71,6 +71,7 @@ from sklearn.utils.validation import check_is_fitted
 from skvgrad import engine, nn
 from skvgrad.classifier import MLPAutogradClassifier
 from skvgrad.engine import ops, tracing
+from skvgrad.engine.tensor import _is_foreign
 from skvgrad.engine.tracing import Var
 from skvgrad.regressor import MLPAutogradRegressor
 from skvgrad.tabular import TabularMLPClassifier, TabularMLPRegressor
@@ -770,14 +771,27 @@ def _activation(g, function, z, n_units, cache):
 # The network and the output layers -------------------------------------------------
 
 
+def _check_numpy(model):
+    """Refuse a model that is not fitted, or holds arrays other than NumPy's."""
+    check_is_fitted(model)
+    if _is_foreign(model.coefs_[0]):
+        library = type(model.coefs_[0]).__module__.partition(".")[0]
+        raise ExportError(
+            f"The model holds {library} arrays (it was fitted under "
+            "array_api_dispatch): ONNX export reads NumPy arrays. Move it to NumPy "
+            "first with sklearn.utils._array_api.move_estimator_to(model, numpy, "
+            '"cpu").'
+        )
+
+
 def _numpy(array):
-    """A fitted array as a NumPy array (fitted under array_api_dispatch too)."""
+    """A fitted array as a NumPy array."""
     return np.asarray(array)
 
 
 def _network(g, model, operator):
     """The name of the raw outputs (the last layer's pre-activation)."""
-    check_is_fitted(model)
+    _check_numpy(model)
     source = operator.inputs[0]
     h = source.full_name
     if _elem_of(source.type) != g.float:
@@ -846,7 +860,7 @@ def _labels(scope, model):
 def _parse_classifier(scope, model, inputs, custom_parsers=None):
     """skl2onnx's classifier parser, with ``output_class_labels`` typed as the
     labels (its own lists bool, float and unsigned labels as strings)."""
-    check_is_fitted(model)
+    _check_numpy(model)
     options = scope.get_options(model, dict(zipmap=True, output_class_labels=False))
     zipmap = options["zipmap"]
     if not (isinstance(zipmap, bool) and not zipmap):

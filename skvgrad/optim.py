@@ -17,6 +17,9 @@ from typing import Any, NamedTuple, Self
 import numpy as np
 import scipy.optimize
 from numpy.typing import NDArray
+from sklearn.externals import array_api_compat
+
+from skvgrad.engine.tensor import _is_foreign
 
 LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive")
 
@@ -75,6 +78,9 @@ STEP_SCHEDULES = {
 of the fraction of training done, for :class:`AdamW`."""
 
 
+_namespace = array_api_compat.array_namespace
+
+
 def _state_dtype(param):
     """Return the dtype of optimizer state for ``param``: its own if floating."""
     dtype = np.asarray(param).dtype
@@ -82,8 +88,29 @@ def _state_dtype(param):
 
 
 def _zeros(params):
-    """Return a fresh zero buffer shaped and typed like each parameter."""
-    return [np.zeros(np.shape(p), dtype=_state_dtype(p)) for p in params]
+    """Return a fresh zero buffer shaped and typed like each parameter (of its
+    Array API namespace and device when it is not a NumPy array)."""
+    return [
+        _namespace(p).zeros_like(p)
+        if _is_foreign(p)
+        else np.zeros(np.shape(p), dtype=_state_dtype(p))
+        for p in params
+    ]
+
+
+def _copy(buffer):
+    """A copy of a state buffer of any namespace."""
+    if type(buffer) is np.ndarray:
+        return buffer.copy()
+    return _namespace(buffer).asarray(buffer, copy=True)
+
+
+def _written(value, out):
+    """``value``, written into ``out`` when given (a step in place)."""
+    if out is None:
+        return value
+    out[...] = value
+    return out
 
 
 class _Optimizer:
@@ -95,6 +122,7 @@ class _Optimizer:
 
     _scratch: list[NDArray[Any]] | None
     _step: Callable[..., Any]
+    _step_on_namespace: Callable[..., Any]
     _state: Callable[[], Any]
 
     def __init__(self, learning_rate_init: float) -> None:
@@ -122,7 +150,7 @@ class _Optimizer:
         optimizer = cls.__new__(cls)
         optimizer.__dict__.update(
             {
-                k: [b.copy() for b in v] if k in cls._buffers else v
+                k: [_copy(b) for b in v] if k in cls._buffers else v
                 for k, v in state.items()
             }
         )
@@ -177,6 +205,11 @@ class _Optimizer:
     def _update(self, params, grads, in_place):
         """One step: new parameters, or the parameters updated in place."""
         self._start_step()
+        if not all(type(p) is np.ndarray for p in params):  # other namespaces
+            return [
+                self._step_on_namespace(p, g, *state, out=p if in_place else None)
+                for p, g, *state in zip(params, grads, *self._state(), strict=True)
+            ]
         if self._scratch is None:  # two work arrays per parameter
             self._scratch = [np.empty_like(p) for p in params for _ in range(2)]
         work = iter(self._scratch)
@@ -299,6 +332,15 @@ class SGD(_Optimizer):
         update -= lr_g
         return np.add(update, p, out=out)
 
+    def _step_on_namespace(self, p, g, v, out=None):
+        """:meth:`_step` on arrays of another Array API namespace."""
+        mom = self.momentum
+        lr_g = g * float(self.learning_rate)
+        v[...] = v * mom - lr_g
+        if not self.nesterov:
+            return _written(v + p, out)
+        return _written((v * mom - lr_g) + p, out)
+
     def iteration_ends(self, time_step: int) -> None:
         """Apply the "invscaling" schedule (see ``lr_schedule``).
 
@@ -420,6 +462,15 @@ class Adam(_Optimizer):
         update /= buf
         return np.add(update, p, out=out)
 
+    def _step_on_namespace(self, p, g, m, v, out=None):
+        """:meth:`_step` on arrays of another Array API namespace."""
+        xp = _namespace(p)
+        b1, b2 = self.beta_1, self.beta_2
+        m[...] = m * b1 + g * (1.0 - b1)
+        v[...] = v * b2 + (g * g) * (1.0 - b2)
+        update = (m * -self.learning_rate) / (xp.sqrt(v) + self.epsilon)
+        return _written(update + p, out)
+
 
 class AdamW(Adam):
     """Adam with decoupled weight decay and a schedule over a fixed step budget.
@@ -498,7 +549,7 @@ class AdamW(Adam):
         """Adam's new ``p`` less the decoupled decay of ``p`` (into ``out``)."""
         if not self.decay:
             return super()._step(p, g, m, v, buf, update, out=out)
-        decay = np.multiply(p, self.decay)  # of p before the step, which may be out
+        decay = p * self.decay  # of p before the step, which may be out
         new = super()._step(p, g, m, v, buf, update, out=out)
         new -= decay
         return new

@@ -27,6 +27,9 @@ from skvgrad.base import (
     RandomState,
     Scoring,
     _fit_context,
+    _placement,
+    _ravel,
+    _to_numpy,
     partial_fit_available,
     store_params,
 )
@@ -230,6 +233,8 @@ default="squared_error"
         >>> reg.fit(X, X.ravel() ** 2).score(X, X.ravel() ** 2) > 0.99
         True
         """
+        if _placement(X) is not None:
+            return self._score_on_host(X, y, sample_weight, r2_score)
         return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
@@ -243,7 +248,9 @@ default="squared_error"
     def _predictions(self, raw):
         """Predictions from raw outputs: the output layer, raveled for one output."""
         y = nn.OUTPUTS[self.out_activation_](raw)
-        return y.ravel() if y.shape[1] == 1 else y
+        if y.shape[1] != 1:
+            return y
+        return y.ravel() if type(y) is np.ndarray else _ravel(y)
 
     def _output_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
@@ -276,8 +283,11 @@ default="squared_error"
         return None if self.loss in ("squared_error", "poisson") else "loss"
 
     def _default_score(self, raw, validation):
+        # On the host: the predictions of raw outputs of any namespace.
         return r2_score(
-            validation.y, self._predictions(raw), sample_weight=validation.sw
+            validation.y,
+            _to_numpy(self._predictions(raw)),
+            sample_weight=_to_numpy(validation.sw),
         )
 
     def _encode_targets(

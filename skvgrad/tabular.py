@@ -484,6 +484,7 @@ class _TabularMLP(_Mixin):
         tags.input_tags.sparse = False
         tags.input_tags.allow_nan = True
         tags.input_tags.categorical = True
+        tags.array_api_support = False  # embeddings and AdamW run on NumPy
         return tags
 
     # Data -----------------------------------------------------------------------
@@ -603,11 +604,12 @@ class _TabularMLP(_Mixin):
             warmup=self.warmup,
         )
 
-    def _raw_predict(self, X):
-        raw = super()._raw_predict(X)
+    def _raw_predict(self, X, method="predict"):
+        raw = super()._raw_predict(X, method)
         if not getattr(self, "ensemble_", None):
             return raw
-        return self._combine([raw] + [m._raw_predict(X) for m in self.ensemble_])
+        others = [m._raw_predict(X, method) for m in self.ensemble_]
+        return self._combine([raw] + others)
 
 
 def _rows(X, index):

@@ -14,6 +14,7 @@ BENCHMARKS = [
     "gemm",
     "compare",
     "onnx",
+    "array_api",
 ]
 
 

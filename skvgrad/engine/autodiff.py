@@ -18,6 +18,7 @@ from typing import Any, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from sklearn.externals import array_api_compat
 
 from skvgrad.engine.tensor import (
     Tensor,
@@ -25,8 +26,10 @@ from skvgrad.engine.tensor import (
     _higher_order,
     _ones,
     _refuse_nested,
+    _seed,
     _traced_leaves,
     _tracing,
+    _xp_fit,
     backward,
 )
 
@@ -133,14 +136,22 @@ def _pull_back(out, seed, tensors, rebuild, retain=False):
         backward(out, seed, retain=retain, since=_since(tensors))
     grads = []
     for t in tensors:
-        g = t.grad
-        grads.append(np.zeros(t._value.shape, t._value.dtype) if g is None else g)
+        g, value = t.grad, t._value
+        if g is None:
+            g = (
+                np.zeros(value.shape, value.dtype)
+                if type(value) is np.ndarray
+                else _xp_fit(array_api_compat.array_namespace(value), None, value)
+            )
+        grads.append(g)
         t.grad = None
     return rebuild(grads)
 
 
 def _own(value, tensors):
     """``value``, copied if it shares memory with an argument's data."""
+    if type(value) is not np.ndarray:  # another namespace: always a copy
+        return array_api_compat.array_namespace(value).asarray(value, copy=True)
     for t in tensors:
         if np.may_share_memory(value, t._value):
             return value.copy()
@@ -366,15 +377,16 @@ def vjp(
     out, tensors, rebuild = _trace_call(fun, args, {}, argnum)
     if not isinstance(out, Tensor):
         value = _constant(out)
-        return value, lambda cotangent: rebuild(
-            [np.zeros_like(t._value) for t in tensors]
-        )
+        return value, lambda cotangent: _pull_back(None, None, tensors, rebuild)
 
     def vjp_fun(cotangent):
         if isinstance(cotangent, Tensor):
             raise _higher_order("A Tensor was passed as the cotangent")
         _refuse_nested("A vector-Jacobian product was requested")
-        seed = np.array(np.broadcast_to(cotangent, out.shape), dtype=out.dtype)
+        if type(out._value) is not np.ndarray:
+            seed = _seed(cotangent, out._value)
+        else:
+            seed = np.array(np.broadcast_to(cotangent, out.shape), dtype=out.dtype)
         return _pull_back(out, seed, tensors, rebuild, retain=True)
 
     return _own(out._value, tensors), vjp_fun
@@ -420,6 +432,8 @@ def jacobian(fun: Callable[..., Any], argnum: Argnum = 0) -> Callable[..., Any]:
             raise TypeError("jacobian differentiates an array or a number.")
         out, (t,), _ = _trace_call(fun, args, kwargs, argnum)
         x_shape, x_dtype = t._value.shape, t._value.dtype
+        if type(t._value) is not np.ndarray:
+            return _namespace_jacobian(out, t, x_shape)
         if not isinstance(out, Tensor):
             return np.zeros(_constant(out).shape + x_shape, x_dtype)
         rows = np.zeros((out.size,) + x_shape, x_dtype)
@@ -432,6 +446,28 @@ def jacobian(fun: Callable[..., Any], argnum: Argnum = 0) -> Callable[..., Any]:
         return rows.reshape(out.shape + x_shape)
 
     return wrapped
+
+
+def _namespace_jacobian(out, t, x_shape):
+    """The Jacobian of ``out`` for a leaf ``t`` whose value is of another
+    namespace than NumPy: rows stacked on its device."""
+    value = t._value
+    xp = array_api_compat.array_namespace(value)
+    device = array_api_compat.device(value)
+    x_shape = tuple(x_shape)
+    if not isinstance(out, Tensor):
+        shape = tuple(getattr(out, "shape", ()))
+        return xp.zeros(shape + x_shape, dtype=value.dtype, device=device)
+    shape, n = tuple(out.shape), out.size
+    rows = []
+    for i in range(n):
+        seed = xp.zeros(n, dtype=out.dtype, device=device)
+        seed[i] = 1
+        seed = xp.reshape(seed, shape)
+        rows.append(_pull_back(out, seed, [t], lambda g: g[0], retain=True))
+    if not rows:
+        return xp.zeros(shape + x_shape, dtype=value.dtype, device=device)
+    return xp.reshape(xp.stack(rows), shape + x_shape)
 
 
 def check_grad(

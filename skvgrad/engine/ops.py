@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -42,6 +43,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, DTypeLike
+from sklearn.externals import array_api_compat
 
 from skvgrad.engine import kernels
 from skvgrad.engine import tensor as _tensor
@@ -583,7 +585,13 @@ def where(condition: ArrayLike, x: TensorLike, y: TensorLike) -> Result:
     """
     if condition is None:
         raise TypeError("where() needs a condition, not None.")
-    plain = np.asarray(_value(condition), dtype=bool)
+    plain = _value(condition)
+    if _tensor._is_foreign(plain):
+        xp = array_api_compat.array_namespace(plain)
+        if not xp.isdtype(plain.dtype, "bool"):
+            plain = plain != 0
+    else:
+        plain = np.asarray(plain, dtype=bool)
     if _tensor._recorders:  # a traced condition stays traced
         plain = _tensor._recorded_condition(condition, plain)
     return _where(x, y, condition=plain)
@@ -643,6 +651,10 @@ def astype(x: TensorLike, dtype: DTypeLike) -> Result:
     >>> grad(lambda x: astype(x, np.float32).sum())(np.ones(2)).dtype
     dtype('float64')
     """
+    if _tensor._is_foreign(_value(x)):
+        if isinstance(x, Tensor) and dtype == x._value.dtype:
+            return x
+        return _astype(x, dtype)
     dtype = np.dtype(dtype)
     if isinstance(x, Tensor):
         if dtype.kind != "f":
@@ -1015,7 +1027,7 @@ def sum(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Result:
 def _count(x, axis):
     """The number of entries each reduction over ``axis`` combines."""
     if axis is None:
-        return np.size(x)
+        return math.prod(np.shape(x))
     return math.prod(np.shape(x)[i] for i in _reduced_axes(axis, np.ndim(x)))
 
 
@@ -1726,11 +1738,16 @@ def _reflected(op):
     return lambda self, other: op(other, self)
 
 
-def _comparison(compare):
-    """A comparison giving a plain boolean array (no gradient)."""
+def _comparison(compare, on_namespaces):
+    """A comparison giving a plain boolean array (no gradient); on another
+    namespace than NumPy, its operator."""
 
     def method(self, other):
-        ans = compare(self._value, _value(other))
+        value, plain = self._value, _value(other)
+        if type(value) is not np.ndarray or _tensor._is_foreign(plain):
+            _tensor._namespace(compare.__name__, [value, plain])
+            return on_namespaces(value, plain)
+        ans = compare(value, plain)
         if _tensor._recorders:  # traced: the comparison is part of the record
             return _tensor._recorded_value(compare, (self, other), ans)
         return ans
@@ -1783,12 +1800,12 @@ _METHODS = {
     "__abs__": abs,
     "__getitem__": getitem,
     "__setitem__": _setitem,
-    "__lt__": _comparison(np.less),
-    "__le__": _comparison(np.less_equal),
-    "__gt__": _comparison(np.greater),
-    "__ge__": _comparison(np.greater_equal),
-    "__eq__": _comparison(np.equal),
-    "__ne__": _comparison(np.not_equal),
+    "__lt__": _comparison(np.less, operator.lt),
+    "__le__": _comparison(np.less_equal, operator.le),
+    "__gt__": _comparison(np.greater, operator.gt),
+    "__ge__": _comparison(np.greater_equal, operator.ge),
+    "__eq__": _comparison(np.equal, operator.eq),
+    "__ne__": _comparison(np.not_equal, operator.ne),
     "T": property(lambda self: transpose(self), doc="The Tensor with axes reversed."),
     "at": property(at, doc="Functional indexed updates: ``t.at[i].set(v)``."),
     "reshape": _flexible(reshape),
@@ -1814,3 +1831,313 @@ for _name in (
 for _name, _method in _METHODS.items():
     setattr(Tensor, _name, _method)
 del _name, _method
+
+
+# The primitives on other Array API namespaces --------------------------------------
+#
+# The ``xp`` column of the declarations: each primitive's forward and VJPs written
+# once against an Array API namespace ``xp`` (PyTorch, CuPy, array-api-strict, ...),
+# which Tensors whose values are not ndarrays run (see
+# :func:`skvgrad.engine.tensor._xp_apply`). Gradients are fitted to their inputs'
+# shapes and dtypes there. ``einsum``, ``prod``, ``cumsum``, ``pad``, ``at`` and
+# integer-array indexing run on NumPy only.
+
+
+def _on_namespaces(op, forward, *vjps):
+    """Declare how ``op`` runs on another namespace: ``forward(xp, *args)`` and
+    one ``vjp(xp, g, ans, *args)`` per input (one ``vjp(xp, i, ...)`` if variadic)."""
+    op.declaration = op.declaration._replace(xp=(forward, *vjps))
+
+
+def _as_written(function):
+    """``function``, which works on any namespace as written, taking ``xp`` first."""
+    return lambda xp, *args, **kwargs: function(*args, **kwargs)
+
+
+def _zeros_like(xp, x):
+    return xp.zeros_like(x)
+
+
+def _xp_sigmoid(xp, x):
+    """``exp(min(x, 0)) / (1 + exp(-|x|))``, as :func:`kernels.sigmoid`."""
+    tail = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, xp.ones_like(x), tail) / (tail + 1)
+
+
+def _xp_log1p_exp_neg_abs(xp, x):
+    return xp.log1p(xp.exp(-xp.abs(x)))
+
+
+def _xp_kept(x, axis):
+    """The shape of ``x`` with the reduced ``axis`` kept as length 1."""
+    axes = _reduced_axes(axis, x.ndim)
+    return tuple([1 if i in axes else n for i, n in enumerate(x.shape)])
+
+
+def _xp_axis(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _xp_spread_back(xp, g, x, axis):
+    """A reduction's gradient ``g`` broadcast back over ``x``."""
+    return xp.broadcast_to(xp.reshape(g, _xp_kept(x, axis)), x.shape)
+
+
+def _xp_count(x, axis):
+    if axis is None:
+        return math.prod(x.shape)
+    return math.prod(x.shape[i] for i in _reduced_axes(axis, x.ndim))
+
+
+def _xp_extreme_grad(xp, g, ans, x, axis=None, keepdims=False):
+    kept = _xp_kept(x, axis)
+    winners = x == xp.reshape(ans, kept)
+    count = xp.sum(xp.astype(winners, x.dtype), axis=_xp_axis(axis), keepdims=True)
+    return xp.where(winners, xp.reshape(g, kept) / count, xp.zeros_like(x))
+
+
+def _xp_max_and_log_sum(xp, x, axis):
+    axis = _xp_axis(axis)
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    return m, xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True))
+
+
+def _xp_logsumexp(xp, x, axis=None, keepdims=False):
+    m, log_sum = _xp_max_and_log_sum(xp, x, axis)
+    lse = m + log_sum
+    return lse if keepdims else xp.squeeze(lse, axis=_reduced_axes(axis, x.ndim))
+
+
+def _xp_log_softmax(xp, x, axis=-1):
+    m, log_sum = _xp_max_and_log_sum(xp, x, axis)
+    return (x - m) - log_sum
+
+
+def _shape_tuple(shape):
+    return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+def _xp_softmax(xp, x, axis=-1):
+    axis = _xp_axis(axis)
+    m = xp.max(x, axis=axis, keepdims=True)
+    e = xp.exp(x - xp.where(xp.isfinite(m), m, xp.zeros_like(m)))
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def _xp_power_base(xp, g, ans, a, b):
+    if isinstance(b, (int, float)):
+        return g * (b * a ** (b - 1 if b else 1))
+    exponent = xp.where(b == 0, xp.ones_like(b), b - 1)
+    return g * (b * a**exponent)
+
+
+def _xp_power_exponent(xp, g, ans, a, b):
+    base = xp.where(a == 0, xp.ones_like(a), a)
+    base = xp.where(base < 0, xp.full_like(base, math.nan), base)
+    return g * ans * xp.log(base)
+
+
+def _xp_share(xp, g, mine, other):
+    zero = xp.zeros_like(g)
+    tie = xp.where(mine == other, 0.5 * g, zero)
+    return xp.where(mine > other, g, tie)
+
+
+def _xp_matmul_grads(xp, g, a, b):
+    """Both gradients of ``a @ b`` (1-D operands as NumPy's matmul treats them)."""
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    if a.ndim == 1:
+        g = xp.expand_dims(g, axis=-2)
+    if b.ndim == 1:
+        g = xp.expand_dims(g, axis=-1)
+    ga = g @ xp.matrix_transpose(b2)
+    gb = xp.matrix_transpose(a2) @ g
+    if a.ndim == 1:
+        ga = ga[..., 0, :]
+    if b.ndim == 1:
+        gb = gb[..., 0]
+    return ga, gb
+
+
+def _xp_inverse(axes, ndim):
+    if axes is None:
+        return tuple(range(ndim))[::-1]
+    order = [a % ndim for a in axes]
+    return tuple(sorted(range(ndim), key=order.__getitem__))
+
+
+def _xp_getitem_grad(xp, g, ans, x, index):
+    if not _is_basic(index):
+        raise TypeError(
+            "Indexing a Tensor of another namespace than NumPy with integer "
+            "arrays is not supported; use slices and integers."
+        )
+    out = xp.zeros_like(x)
+    out[index] = g
+    return out
+
+
+def _xp_concatenate_grad(xp, i, g, ans, *arrays, axis):
+    start = builtins.sum(a.shape[axis] for a in arrays[:i])
+    index = [slice(None)] * g.ndim
+    index[axis] = slice(start, start + arrays[i].shape[axis])
+    return g[tuple(index)]
+
+
+_same = _as_written
+_written_alike: tuple[Any, ...] = (add, subtract, multiply, divide, negative, copy)
+for _op in _written_alike:
+    _forward = _op.declaration.forward
+    _on_namespaces(_op, _same(_forward), *map(_same, _op.declaration.vjps))
+_on_namespaces(copy, lambda xp, x: xp.asarray(x, copy=True), _same(lambda g, a, x: g))
+_on_namespaces(
+    power,
+    _same(power.declaration.forward),  # type: ignore[attr-defined]  # a primitive's
+    _xp_power_base,
+    _xp_power_exponent,
+)
+_on_namespaces(
+    maximum,
+    lambda xp, a, b: xp.maximum(a, b),
+    lambda xp, g, ans, a, b: _xp_share(xp, g, a, b),
+    lambda xp, g, ans, a, b: _xp_share(xp, g, b, a),
+)
+_on_namespaces(
+    minimum,
+    lambda xp, a, b: xp.minimum(a, b),
+    lambda xp, g, ans, a, b: _xp_share(xp, g, b, a),
+    lambda xp, g, ans, a, b: _xp_share(xp, g, a, b),
+)
+_on_namespaces(
+    logaddexp,
+    lambda xp, a, b: xp.logaddexp(a, b),
+    lambda xp, g, ans, a, b: g * xp.exp(a - ans),
+    lambda xp, g, ans, a, b: g * xp.exp(b - ans),
+)
+for _op, _vjp in (
+    (exp, lambda xp, g, ans, x: g * ans),
+    (log, lambda xp, g, ans, x: g / x),
+    (log1p, lambda xp, g, ans, x: g / (1 + x)),
+    (expm1, lambda xp, g, ans, x: g * (ans + 1)),
+    (sqrt, lambda xp, g, ans, x: g / (2 * ans)),
+    (square, lambda xp, g, ans, x: g * (2 * x)),
+    (abs, lambda xp, g, ans, x: g * xp.sign(x)),
+    (sign, lambda xp, g, ans, x: xp.zeros_like(x)),
+    (sin, lambda xp, g, ans, x: g * xp.cos(x)),
+    (cos, lambda xp, g, ans, x: -g * xp.sin(x)),
+    (tanh, lambda xp, g, ans, x: g - g * ans * ans),
+):
+    _on_namespaces(_op, lambda xp, x, _name=_op.__name__: getattr(xp, _name)(x), _vjp)
+_on_namespaces(sigmoid, _xp_sigmoid, lambda xp, g, ans, x: (ans - ans * ans) * g)
+_on_namespaces(
+    relu,
+    lambda xp, x: xp.maximum(x, xp.zeros_like(x)),
+    lambda xp, g, ans, x: xp.where(ans > 0, g, xp.zeros_like(g)),
+)
+_on_namespaces(
+    softplus,
+    lambda xp, x: xp.maximum(x, xp.zeros_like(x)) + _xp_log1p_exp_neg_abs(xp, x),
+    lambda xp, g, ans, x: g * _xp_sigmoid(xp, x),
+)
+_on_namespaces(
+    log_sigmoid,
+    lambda xp, x: xp.minimum(x, xp.zeros_like(x)) - _xp_log1p_exp_neg_abs(xp, x),
+    lambda xp, g, ans, x: g * _xp_sigmoid(xp, -x),
+)
+_on_namespaces(
+    _where,
+    lambda xp, x, y, condition: xp.where(condition, x, y),
+    lambda xp, g, ans, x, y, condition: xp.where(condition, g, xp.zeros_like(g)),
+    lambda xp, g, ans, x, y, condition: xp.where(condition, xp.zeros_like(g), g),
+)
+_on_namespaces(
+    _astype,
+    lambda xp, x, dtype: xp.astype(x, dtype),
+    lambda xp, g, ans, x, dtype: xp.astype(g, x.dtype),
+)
+_on_namespaces(
+    matmul,
+    lambda xp, a, b: a @ b,
+    lambda xp, g, ans, a, b: _xp_matmul_grads(xp, g, a, b)[0],
+    lambda xp, g, ans, a, b: _xp_matmul_grads(xp, g, a, b)[1],
+)
+_on_namespaces(
+    sum,
+    lambda xp, x, axis=None, keepdims=False: xp.sum(
+        x, axis=_xp_axis(axis), keepdims=keepdims
+    ),
+    lambda xp, g, ans, x, axis=None, keepdims=False: _xp_spread_back(xp, g, x, axis),
+)
+_on_namespaces(
+    mean,
+    lambda xp, x, axis=None, keepdims=False: xp.mean(
+        x, axis=_xp_axis(axis), keepdims=keepdims
+    ),
+    lambda xp, g, ans, x, axis=None, keepdims=False: _xp_spread_back(
+        xp, g / builtins.max(_xp_count(x, axis), 1), x, axis
+    ),
+)
+_on_namespaces(
+    max,
+    lambda xp, x, axis=None, keepdims=False: xp.max(
+        x, axis=_xp_axis(axis), keepdims=keepdims
+    ),
+    _xp_extreme_grad,
+)
+_on_namespaces(
+    min,
+    lambda xp, x, axis=None, keepdims=False: xp.min(
+        x, axis=_xp_axis(axis), keepdims=keepdims
+    ),
+    _xp_extreme_grad,
+)
+_on_namespaces(
+    _spread,
+    lambda xp, x: xp.sqrt(x),
+    lambda xp, g, ans, x: xp.where(
+        ans != 0, g / (2 * xp.where(ans != 0, ans, xp.ones_like(ans))), 0 * g
+    ),
+)
+_on_namespaces(
+    logsumexp,
+    _xp_logsumexp,
+    lambda xp, g, ans, x, axis=None, keepdims=False: (
+        xp.reshape(g, _xp_kept(x, axis))
+        * xp.exp(x - xp.reshape(ans, _xp_kept(x, axis)))
+    ),
+)
+_on_namespaces(
+    log_softmax,
+    _xp_log_softmax,
+    lambda xp, g, ans, x, axis=-1: (
+        g - xp.exp(ans) * xp.sum(g, axis=_xp_axis(axis), keepdims=True)
+    ),
+)
+_on_namespaces(
+    softmax,
+    _xp_softmax,
+    lambda xp, g, ans, x, axis=-1: (
+        ans * (g - xp.sum(g * ans, axis=_xp_axis(axis), keepdims=True))
+    ),
+)
+_on_namespaces(
+    reshape,
+    lambda xp, x, shape: xp.reshape(x, _shape_tuple(shape)),
+    lambda xp, g, ans, x, shape: xp.reshape(g, x.shape),
+)
+_on_namespaces(
+    transpose,
+    lambda xp, x, axes=None: xp.permute_dims(
+        x, tuple(range(x.ndim))[::-1] if axes is None else tuple(axes)
+    ),
+    lambda xp, g, ans, x, axes=None: xp.permute_dims(g, _xp_inverse(axes, x.ndim)),
+)
+_on_namespaces(_getitem, lambda xp, x, index: x[index], _xp_getitem_grad)
+_on_namespaces(
+    _concatenate,
+    lambda xp, *arrays, axis: xp.concat(arrays, axis=axis),
+    _xp_concatenate_grad,
+)
+del _op, _vjp, _forward

@@ -39,6 +39,7 @@ from typing import (
 import numpy as np
 import scipy.sparse
 from numpy.typing import ArrayLike, DTypeLike, NDArray
+from sklearn.externals import array_api_compat
 
 if TYPE_CHECKING:
     from skvgrad.engine.ops import _At
@@ -95,7 +96,11 @@ class Declaration(NamedTuple):
     ``variadic``), whose gradients ``exact`` ones fit to their input
     themselves; one made by :func:`primitive` has ``closures``: its forward
     returns ``(ans, vjps)``. ``into`` holds the optional forms that write into
-    given buffers (see :mod:`skvgrad.engine.replay`).
+    given buffers (see :mod:`skvgrad.engine.replay`). ``xp`` holds
+    ``(forward, *vjps)`` written against an Array API namespace, each taking it
+    first (``forward(xp, *args)``, ``vjp(xp, g, ans, *args)``): how the
+    primitive runs on arrays other than NumPy's (None: NumPy only). A
+    :func:`primitive`'s forward receives the arrays of any namespace itself.
     """
 
     forward: Any
@@ -104,6 +109,7 @@ class Declaration(NamedTuple):
     exact: bool = False
     closures: bool = False
     into: Any = None
+    xp: Any = None
 
 
 class Tensor:
@@ -208,7 +214,7 @@ class Tensor:
     @property
     def size(self) -> int:
         """Number of elements of ``value``."""
-        return self._value.size
+        return _size(self._value)
 
     @property
     def dtype(self) -> np.dtype[Any]:
@@ -219,9 +225,14 @@ class Tensor:
         """The value of a one-element Tensor as a Python number (no gradient)."""
         if _recorders:
             _escaped(self, "calls .item()")
-        return self._value.item()
+        value = self._value
+        if type(value) is np.ndarray:
+            return value.item()
+        return float(value) if _size(value) == 1 else value.item()
 
     def __repr__(self) -> str:
+        if type(self._value) is not np.ndarray:
+            return f"Tensor({self._value!r})"
         text = np.array2string(self._value, separator=", ", prefix="Tensor(")
         return f"Tensor({text})"
 
@@ -239,16 +250,18 @@ class Tensor:
         return (self[i] for i in range(len(self._value)))
 
     def __contains__(self, item: object) -> bool:
-        return bool(
-            np.any(self._value == (item._value if isinstance(item, Tensor) else item))
-        )
+        found = self._value == (item._value if isinstance(item, Tensor) else item)
+        if type(self._value) is not np.ndarray:
+            return bool(array_api_compat.array_namespace(found).any(found))
+        return bool(np.any(found))
 
     def __bool__(self) -> bool:
-        if self._value.size != 1:
+        size = _size(self._value)
+        if size != 1:
             raise ValueError(
                 "The truth value of a Tensor with more than one element is "
                 "ambiguous. Use t.any() or t.all()"
-                if self._value.size
+                if size
                 else "The truth value of an empty Tensor is ambiguous."
             )
         if _recorders:
@@ -297,7 +310,7 @@ class Tensor:
         _refuse_nested("backward() was called")
         value = self._value
         if grad is None:
-            if value.size != 1:
+            if _size(value) != 1:
                 raise ValueError(
                     "backward() without a gradient needs a Tensor with a single "
                     f"value; this one has shape {value.shape}. Pass grad= or "
@@ -307,6 +320,11 @@ class Tensor:
         else:
             if isinstance(grad, Tensor):
                 raise TypeError("backward(grad=...) takes an array, not a Tensor.")
+            if type(value) is not np.ndarray:
+                backward(self, _seed(grad, value))
+                return
+            if _is_foreign(grad):
+                raise _mixed("backward", [value, grad])
             grad = np.asarray(grad)
             if grad.dtype.kind not in "biuf":
                 raise TypeError(f"backward(grad=...) must be real, not {grad.dtype}.")
@@ -412,6 +430,8 @@ class Tensor:
 
 def _ones(like):
     """An array of ones of the shape and dtype of ``like`` (faster than np.ones)."""
+    if type(like) is not np.ndarray:
+        return _seed(1, like)
     out = np.empty(like.shape, like.dtype)
     out.fill(1)
     return out
@@ -431,6 +451,16 @@ def _as_real_array(value):
             "Tensor() of a Tensor would cut it from its graph. Use the Tensor "
             "itself, or Tensor(t.value) for a new leaf holding the same data."
         )
+    if type(value) is not np.ndarray and _is_foreign(value):
+        xp = array_api_compat.array_namespace(value)
+        if xp.isdtype(value.dtype, "real floating"):
+            return value
+        if xp.isdtype(value.dtype, ("bool", "integral")):
+            return xp.astype(value, xp.float64)
+        raise TypeError(
+            f"A Tensor holds real numbers; got {_library(value)} data of dtype "
+            f"{value.dtype}."
+        )
     array = np.asarray(value)
     kind = array.dtype.kind
     if kind == "f":
@@ -446,6 +476,258 @@ def _as_real_array(value):
         f"A Tensor holds real numbers; got {type(value).__name__} "
         f"(dtype {array.dtype})."
     )
+
+
+# Other Array API namespaces ---------------------------------------------------------
+#
+# A Tensor's value is a NumPy array or an array of another Array API namespace
+# (PyTorch, CuPy, array-api-strict, ...). NumPy runs the primitives' own forward
+# functions and VJPs (in-place kernels, ufuncs); any other namespace runs the
+# ``xp`` column of their declarations, ``forward(xp, *args)`` and
+# ``vjp(xp, g, ans, *args)`` written once against the namespace, through
+# :func:`_xp_apply`. The operations reach it only when a value is not an
+# ndarray, so NumPy's path pays one type check.
+
+
+def _size(value):
+    """The number of elements of an array of any namespace."""
+    return value.size if type(value) is np.ndarray else math.prod(value.shape)
+
+
+_NDARRAY = np.ndarray  # one global lookup in the operations' type checks
+_FOREIGN = {np.ndarray: False}  # type -> whether its instances are foreign arrays
+
+
+def _is_foreign(x):
+    """Whether ``x`` is an array of an Array API namespace other than NumPy."""
+    kind = type(x)
+    foreign = _FOREIGN.get(kind)
+    if foreign is None:
+        foreign = (
+            not issubclass(kind, (np.ndarray, np.generic, Tensor))
+            and array_api_compat.is_array_api_obj(x)
+            and not array_api_compat.is_numpy_array(x)
+        )
+        if len(_FOREIGN) < 256:
+            _FOREIGN[kind] = foreign
+    return foreign
+
+
+def _library(x):
+    """The name of the library of an array: "numpy", "torch", "cupy", ..."""
+    return type(x).__module__.partition(".")[0]
+
+
+def _mixed(name, arrays):
+    """The error refusing to combine arrays of different namespaces."""
+    libraries = sorted({_library(a) for a in arrays})
+    return TypeError(
+        f"{name} got {' and '.join(libraries)} arrays together: the engine never "
+        "converts between array namespaces silently. Convert the constants to the "
+        f"namespace (and device) of the Tensors' values first, e.g. with "
+        f"xp.asarray(array, device=...)."
+    )
+
+
+_NAMESPACES: dict[type, Any] = {}  # array type -> its Array API namespace
+
+
+def _namespace(name, values):
+    """The namespace and device of the arrays among ``values`` (Python numbers
+    aside); a TypeError naming both when they mix namespaces, a ValueError
+    naming both devices when they mix devices."""
+    arrays = [
+        v
+        for v in values
+        if not isinstance(v, (int, float, np.generic, str, type(None)))
+        and (isinstance(v, np.ndarray) or _is_foreign(v))
+    ]
+    kind = type(arrays[0])
+    if not all([type(a) is kind for a in arrays]) or not _is_foreign(arrays[0]):
+        if len({_library(a) for a in arrays}) > 1 or not all(map(_is_foreign, arrays)):
+            raise _mixed(name, arrays)
+    device = arrays[0].device
+    for a in arrays:
+        if a.device != device:
+            raise ValueError(
+                f"{name} got arrays on different devices ({device} and "
+                f"{a.device}): move them to one device first."
+            )
+    xp = _NAMESPACES.get(kind)
+    if xp is None:
+        xp = _NAMESPACES[kind] = array_api_compat.array_namespace(arrays[0])
+    return xp, device
+
+
+def _xp_value(x, xp, device):
+    """An input of an operation on another namespace: NumPy scalars as Python
+    numbers, lists and tuples as arrays of the namespace on ``device``."""
+    if isinstance(x, Tensor):
+        return x._value
+    if isinstance(x, np.generic):
+        return x.item()
+    if type(x) in (list, tuple):
+        return xp.asarray(x, device=device)
+    return x
+
+
+def _seed(grad, like):
+    """``grad`` broadcast to the shape of ``like`` (of another namespace), in
+    its dtype, a new array on its device."""
+    xp = array_api_compat.array_namespace(like)
+    device = array_api_compat.device(like)
+    if _is_foreign(grad):
+        _namespace("backward", [grad, like])
+    elif not isinstance(grad, (int, float)):
+        raise _mixed("backward", [grad, like])
+    grad = xp.asarray(grad, dtype=like.dtype, device=device)
+    return xp.asarray(xp.broadcast_to(grad, like.shape), copy=True)
+
+
+def _xp_fit(xp, grad, like):
+    """A gradient summed back to the shape of ``like`` and cast to its dtype."""
+    if grad is None:
+        device = like.device
+        return xp.zeros(like.shape, dtype=like.dtype, device=device)
+    if isinstance(grad, (int, float)):
+        grad = xp.asarray(grad, dtype=like.dtype, device=like.device)
+    shape = tuple(like.shape)
+    if tuple(grad.shape) != shape:
+        extra = grad.ndim - len(shape)
+        if extra > 0:
+            grad = xp.sum(grad, axis=tuple(range(extra)))
+        stretched = tuple(
+            [i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1]
+        )
+        if stretched:
+            grad = xp.sum(grad, axis=stretched, keepdims=True)
+        if tuple(grad.shape) != shape:
+            raise ValueError(
+                f"A gradient of shape {tuple(grad.shape)} cannot belong to an input "
+                f"of shape {shape}: a VJP returned the wrong shape."
+            )
+    if grad.dtype != like.dtype:
+        grad = xp.astype(grad, like.dtype)
+    return grad
+
+
+_PULLS: dict[
+    tuple[Any, ...], Any
+] = {}  # (vjp, i, xp, variadic) -> its pull, for operations without options
+
+
+def _xp_pull(vjp, i, xp, kwargs, variadic):
+    """The VJP of input ``i`` of an operation on another namespace (made once
+    per VJP, input and namespace when the operation has no options)."""
+    if not kwargs:
+        key = (vjp, i, xp, variadic)
+        pull = _PULLS.get(key)
+        if pull is None:
+            pull = _PULLS[key] = _make_pull(vjp, i, xp, kwargs, variadic)
+        return pull
+    return _make_pull(vjp, i, xp, kwargs, variadic)
+
+
+def _make_pull(vjp, i, xp, kwargs, variadic):
+    """See :func:`_xp_pull`."""
+
+    def pull(g, ans, *args):
+        like = args[i]
+        if variadic:
+            grad = vjp(xp, i, g, ans, *args, **kwargs)
+        else:
+            grad = vjp(xp, g, ans, *args, **kwargs)
+        return _xp_fit(xp, grad, like)
+
+    return pull
+
+
+def _xp_closure(i, xp):
+    """The VJP of input ``i`` of a :func:`primitive` on another namespace."""
+
+    def pull(g, ans, vjps, values):
+        vjp = vjps[i] if i < len(vjps) else None
+        return _xp_fit(xp, None if vjp is None else vjp(g), values[i])
+
+    return pull
+
+
+def _xp_apply(op, args, kwargs):
+    """Run ``op`` on arrays of a namespace other than NumPy (see above)."""
+    declaration = op.declaration
+    name = getattr(op, "__name__", "an operation")
+    values = [_value(a) for a in args]
+    xp, device = _namespace(name, values + list(kwargs.values()))
+    if _recorders:
+        raise TypeError(
+            f"{name} on {_library(next(v for v in values if _is_foreign(v)))} "
+            "arrays cannot be traced: traces (replay, ONNX export) record NumPy "
+            "arrays only."
+        )
+    values = [_xp_value(a, xp, device) for a in args]
+    if not declaration.closures and len(declaration.vjps) == 2:
+        # Python numbers as 0-d arrays of the other operand's dtype, as NumPy's
+        # path makes them (and as functions such as xp.maximum need them).
+        dtype = next(v.dtype for v in values if _is_foreign(v))
+        values = [
+            xp.asarray(v, dtype=dtype, device=device)
+            if isinstance(v, (int, float))
+            else v
+            for v in values
+        ]
+    plain = _plain(kwargs) if kwargs else kwargs
+    where = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+    if declaration.closures:
+        ans, vjps = declaration.forward(*values, **plain)
+        pulls = tuple([_xp_closure(i, xp) for i in where])
+        stored = (vjps, values)
+    else:
+        if declaration.xp is None:
+            raise TypeError(
+                f"{name} is not available on "
+                f"{_library(_first_foreign(values))} arrays: it runs on NumPy "
+                "arrays only."
+            )
+        forward, *vjps = declaration.xp
+        ans = forward(xp, *values, **plain)
+        variadic = declaration.variadic
+        pulls = tuple(
+            [
+                _xp_pull(vjps[0] if variadic else vjps[i], i, xp, plain, variadic)
+                for i in where
+            ]
+        )
+        stored = values
+    if not _is_foreign(ans):
+        ans = xp.asarray(ans, device=device)
+    if not xp.isdtype(ans.dtype, "real floating"):
+        if not where:
+            return ans
+        raise TypeError(
+            f"{name} returned {ans.dtype} values; the engine works on real floats."
+        )
+    if not where:
+        return ans
+    parents = tuple([args[i] for i in where])
+    return _node(ans, parents, pulls, tuple(stored))
+
+
+def _first_foreign(values):
+    """The first array of another namespace among ``values``."""
+    return next(v for v in values if _is_foreign(v))
+
+
+def _xp_owned(g, value):
+    """A leaf's gradient of another namespace: checked, cast, its own array."""
+    xp = array_api_compat.array_namespace(value)
+    if tuple(g.shape) != tuple(value.shape):
+        raise ValueError(
+            f"A gradient of shape {tuple(g.shape)} reached a Tensor of shape "
+            f"{tuple(value.shape)}: an operation's VJP is wrong."
+        )
+    if g.dtype != value.dtype:
+        return xp.astype(g, value.dtype)
+    return xp.asarray(g, copy=True)
 
 
 def _higher_order(what):
@@ -587,7 +869,11 @@ def primitive(
                 values.append(arg._value)
                 parents.append(arg)
                 where.append(i)
+                if type(arg._value) is not _NDARRAY:
+                    return _xp_apply(op, args, kwargs)
             else:
+                if type(arg) is not np.ndarray and _is_foreign(arg):
+                    return _xp_apply(op, args, kwargs)
                 values.append(arg)
             i += 1
         if not parents:
@@ -699,11 +985,15 @@ def _unary_op(forward, vjps):
 
     def op(x, *rest, **kwargs):
         if not isinstance(x, Tensor):
+            if type(x) is not np.ndarray and _is_foreign(x):
+                return _xp_apply(op, (x, *rest), kwargs)
             ans = forward(_operand(x), *rest, **kwargs)
             if _recorders:
                 return _recorded_value(forward, (x, *rest), ans, kwargs)
             return ans
         v = x._value
+        if type(v) is not _NDARRAY:
+            return _xp_apply(op, (x, *rest), kwargs)
         if rest or kwargs:
             plain = _plain(kwargs) if kwargs else kwargs
             ans = forward(v, *rest, **plain)
@@ -734,9 +1024,13 @@ def _lean_unary_op(forward, vjps):
 
     def op(x):
         if not isinstance(x, Tensor):
+            if type(x) is not np.ndarray and _is_foreign(x):
+                return _xp_apply(op, (x,), {})
             ans = forward(_operand(x))
             return _recorded_value(forward, (x,), ans) if _recorders else ans
         v = x._value
+        if type(v) is not _NDARRAY:
+            return _xp_apply(op, (x,), {})
         ans = forward(v)
         if type(ans) is not np.ndarray:
             ans = np.asarray(ans)
@@ -822,8 +1116,12 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
         def op(a, b):
             if isinstance(a, Tensor):
                 av = a._value
+                if type(av) is not _NDARRAY:
+                    return _xp_apply(op, (a, b), {})
                 if isinstance(b, Tensor):
                     bv = b._value
+                    if type(bv) is not _NDARRAY:
+                        return _xp_apply(op, (a, b), {})
                     ans = forward(av, bv)
                     if type(ans) is not np.ndarray:
                         ans = np.asarray(ans)
@@ -845,6 +1143,8 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                         ans = np.asarray(ans)
                     parents, pulls = (a,), raw_a
                 else:
+                    if type(b) is not np.ndarray and _is_foreign(b):
+                        return _xp_apply(op, (a, b), {})
                     refuse_sparse(b)
                     bv = _operand(b)
                     ans = _real(forward(av, bv), forward)
@@ -852,6 +1152,8 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                     parents, pulls = (a,), raw_a if exact else fit_a
             elif isinstance(b, Tensor):
                 bv = b._value
+                if type(bv) is not _NDARRAY:
+                    return _xp_apply(op, (a, b), {})
                 if type(a) in _NUMBERS:
                     if convert:
                         av = _CONSTANTS.get(bv.dtype, _NO_CONSTANTS).get(a)
@@ -864,12 +1166,16 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
                         ans = np.asarray(ans)
                     parents, pulls = (b,), raw_b
                 else:
+                    if type(a) is not np.ndarray and _is_foreign(a):
+                        return _xp_apply(op, (a, b), {})
                     refuse_sparse(a)
                     av = _operand(a)
                     ans = _real(forward(av, bv), forward)
                     exact = ans.shape == bv.shape and ans.dtype == bv.dtype
                     parents, pulls = (b,), raw_b if exact else fit_b
             else:
+                if _is_foreign(a) or _is_foreign(b):
+                    return _xp_apply(op, (a, b), {})
                 ans = forward(_operand(a), _operand(b))
                 return _recorded_value(forward, (a, b), ans) if _recorders else ans
             out = _new(Tensor)
@@ -889,6 +1195,13 @@ def _binary_op(forward, vjps, numbers_as_arrays=True, sparse=False, exact=False)
         # other: the input that is not a Tensor, when it is neither a Python
         # number nor a Tensor (an array, a list, a NumPy scalar, a sparse matrix)
         other = False
+        if (
+            type(_value(a)) is not np.ndarray
+            and _is_foreign(_value(a))
+            or type(_value(b)) is not np.ndarray
+            and _is_foreign(_value(b))
+        ):
+            return _xp_apply(op, (a, b, *rest), kwargs)
         if isinstance(a, Tensor):
             av = a._value
             if isinstance(b, Tensor):
@@ -952,6 +1265,9 @@ def _variadic_op(forward, vjp):
     """The operation of a primitive whose positional inputs are all alike."""
 
     def op(*args, **kwargs):
+        for arg in args:
+            if type(_value(arg)) is not np.ndarray and _is_foreign(_value(arg)):
+                return _xp_apply(op, args, kwargs)
         for arg in args:
             if isinstance(arg, Tensor):
                 break
@@ -1117,7 +1433,9 @@ def _outside(tensor):
 def _add(a, b):
     """``a + b`` as an ndarray (NumPy gives a scalar for 0-d operands)."""
     total = a + b
-    return total if type(total) is np.ndarray else np.asarray(total)
+    if type(total) is np.ndarray or _is_foreign(total):
+        return total
+    return np.asarray(total)
 
 
 def _check_reached(leaf, since):
@@ -1235,6 +1553,9 @@ def backward(root, grad, retain=False, since=0):
     owners = set()
     for leaf, g in leaves.items():
         value = leaf._value
+        if type(value) is not np.ndarray:
+            leaf.grad = _xp_owned(g, value)
+            continue
         if type(g) is not np.ndarray:  # a NumPy scalar, from 0-d arithmetic
             g = np.array(g, dtype=value.dtype)
         if g.shape != value.shape:
