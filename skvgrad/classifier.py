@@ -447,8 +447,13 @@ class MLPAutogradClassifier(ClassifierMixin, BaseMLPAutograd):
         where the probability is a normal number, and exact below. Computed in
         the namespace of ``raw``, on its device.
         """
-        xp = nn._namespace(raw)
         multiclass = self._target_type == "multiclass"
+        if multiclass and not log and type(raw) is np.ndarray:
+            # The engine's softmax, written out: a one-row call costs a third.
+            proba = np.exp(raw - raw.max(axis=1, keepdims=True))  # raw is finite
+            proba /= proba.sum(axis=1, keepdims=True)
+            return proba
+        xp = nn._namespace(raw)
         if self._target_type == "binary" and self.classes_.shape[0] == 1:
             return xp.zeros_like(raw) if log else xp.ones_like(raw)
         output = nn.OUTPUTS[self.out_activation_]

@@ -1416,6 +1416,21 @@ def test_binary_probabilities_are_mlpclassifiers_unclipped_logistic():
 
 
 @IGNORE_CONVERGENCE
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_multiclass_probabilities_are_the_engines_softmax_of_the_outputs(dtype):
+    X, y = TARGETS["multiclass"]
+    clf = MLPAutogradClassifier((10,), max_iter=20, random_state=0)
+    clf.fit(X.astype(dtype), y)
+    X_far = np.vstack([X, 30 * X]).astype(dtype)  # includes saturated outputs
+    raw = clf._raw_predict(X_far)
+    proba = clf.predict_proba(X_far)
+    assert proba.dtype == dtype
+    assert_array_equal(proba, engine.softmax(raw, axis=1))
+    assert_array_equal(clf.predict_proba(X_far[:1]), proba[:1])
+
+
+
+@IGNORE_CONVERGENCE
 @pytest.mark.parametrize("target", ["binary", "multiclass"])
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
