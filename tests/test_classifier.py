@@ -1429,7 +1429,6 @@ def test_multiclass_probabilities_are_the_engines_softmax_of_the_outputs(dtype):
     assert_array_equal(clf.predict_proba(X_far[:1]), proba[:1])
 
 
-
 @IGNORE_CONVERGENCE
 @pytest.mark.parametrize("target", ["binary", "multiclass"])
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
