@@ -1724,7 +1724,7 @@ def _shuffled(order, rng):
 
 
 def _total(xp, values):
-    """The sum of an array of another namespace, as a Python float."""
+    """The sum of an array of namespace ``xp``, as a Python float."""
     return float(xp.sum(values))
 
 
